@@ -1,0 +1,89 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Shared helpers of the mdev kselftests (sourced, busybox sh compatible).
+
+. ../kselftest/ktap_helpers.sh
+
+MDEV_CORE=${MDEV_CORE:-rust}
+KMODDIR=/lib/modules/$(uname -r)
+MDEV_BUS=/sys/bus/mdev/devices
+MDEV_CLASS=/sys/class/mdev_bus
+PASSED_POINTS=0
+
+# The module that implements the core under test.
+core_module() {
+	if [ "$MDEV_CORE" = c ]; then echo mdev; else echo mdev_rs; fi
+}
+
+# Path of a module file by name, wherever depmod placed it.
+module_path() {
+	find "$KMODDIR" -name "$1.ko" | head -n1
+}
+
+is_loaded() {
+	grep -q "^$1 " /proc/modules
+}
+
+# Load the VFIO stack and the mdev core under test.
+load_core() {
+	modprobe vfio || return 1
+	modprobe vfio_iommu_type1 || return 1
+	is_loaded "$(core_module)" || modprobe "$(core_module)"
+}
+
+# Load a vendor driver module on top of the core under test.  insmod, not
+# modprobe: modprobe would resolve the vendor's dependency on "mdev" to the
+# in-tree C core even when the Rust core provides the symbols.
+load_vendor() {
+	name=$1
+	shift
+	load_core || return 1
+	is_loaded "$name" && return 0
+	insmod "$(module_path "$name")" "$@" 2>&1 | sed 's/^/# /'
+	is_loaded "$name"
+}
+
+unload_module() {
+	is_loaded "$1" || return 0
+	rmmod "$1"
+}
+
+# Unload every vendor sample and both cores; used as cleanup.
+unload_all() {
+	for m in mtty mdpy mbochs mdev_rs mdev vfio_iommu_type1 vfio; do
+		unload_module "$m" 2>/dev/null
+	done
+	return 0
+}
+
+# Write STRING to FILE in one write(2); prints OK or the errno name.
+mdev_write() {
+	./mdev_write "$@"
+}
+
+# ktap_check DESCRIPTION EXPECTED ACTUAL: one test point comparing strings.
+ktap_check() {
+	if [ "$2" = "$3" ]; then
+		ktap_test_pass "$1"
+	else
+		ktap_print_msg "$1: expected '$2', got '$3'"
+		ktap_test_fail "$1"
+	fi
+}
+
+# ktap_assert DESCRIPTION COMMAND...: one test point from a command's status.
+ktap_assert() {
+	desc=$1
+	shift
+	if "$@"; then
+		ktap_test_pass "$desc"
+	else
+		ktap_print_msg "$desc: '$*' failed"
+		ktap_test_fail "$desc"
+	fi
+}
+
+# A fresh random UUID in the canonical lower-case form.
+new_uuid() {
+	cat /proc/sys/kernel/random/uuid
+}

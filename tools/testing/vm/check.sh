@@ -1,0 +1,56 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# `make check`: the whole test suite under QEMU.
+#   1. The runner's own negative test: a guest whose kernel warns on purpose
+#      must be judged failing by the splat detector.
+#   2. The kselftests against each core: MDEV_CORE=rust or c picks one,
+#      unset runs both (the C core is the reference the tests are proven on).
+# Ends with one line "N passed, N failed, N skipped"; exits non-zero on any
+# failure.
+
+set -euo pipefail
+VM=$(cd "$(dirname "$0")" && pwd)
+pass=0 fail=0 skip=0
+
+"$VM/setup-toolchain.sh"
+"$VM/build-kernel.sh" >/dev/null
+
+add_totals() { # the "N passed, N failed, N skipped" line of a run
+	local p f s
+	read -r p _ f _ s _ <<< "$(echo "$1" | tr -d ',')"
+	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
+}
+
+echo "=== runner self-test: the splat detector must catch a deliberate WARNING ==="
+set +e
+selftest_out=$("$VM/run-vm.sh" --mode splat-selftest --core rust --quiet --timeout 300)
+selftest_rc=$?
+set -e
+echo "$selftest_out" | sed "s/^/  | /"
+if [ "$selftest_rc" -ne 0 ] && echo "$selftest_out" | grep -q '^FAILED: .*no WARNING'; then
+	echo "ok: the deliberate WARNING was caught and failed the run"
+	pass=$((pass + 1))
+else
+	echo "FAILED: the splat detector did not fail a run whose kernel warned"
+	fail=$((fail + 1))
+fi
+
+cores=${MDEV_CORE:-rust c}
+for core in $cores; do
+	echo "=== kselftests on the $core core ==="
+	set +e
+	"$VM/run-vm.sh" --core "$core" | tee /tmp/mdev-check-$$.out
+	set -e
+	summary=$(tail -n1 /tmp/mdev-check-$$.out)
+	rm -f /tmp/mdev-check-$$.out
+	if echo "$summary" | grep -qE '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$'; then
+		add_totals "$summary"
+	else
+		echo "FAILED: the $core run printed no summary"
+		fail=$((fail + 1))
+	fi
+done
+
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,48 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# `make demo`, inside the guest: load the mdev core and a vendor driver,
+# create a mediated device through sysfs, show what it looks like, remove it.
+
+set -e
+CORE_MODULE=mdev_rs
+[ "$MDEV_CORE" = c ] && CORE_MODULE=mdev
+KMOD=/lib/modules/$(uname -r)
+step() { echo; echo "### $*"; }
+
+step "loading vfio, vfio_iommu_type1, the $MDEV_CORE mdev core ($CORE_MODULE) and the mtty sample"
+modprobe vfio
+modprobe vfio_iommu_type1
+modprobe "$CORE_MODULE"
+insmod "$(find "$KMOD" -name mtty.ko)"
+grep -E '^(vfio|vfio_iommu_type1|mdev|mdev_rs|mtty) ' /proc/modules | cut -d' ' -f1,2
+
+step "parents: ls -l /sys/class/mdev_bus"
+ls -l /sys/class/mdev_bus
+parent=$(readlink -f /sys/class/mdev_bus/mtty)
+step "types of $parent"
+for t in "$parent"/mdev_supported_types/*; do
+	echo "$(basename "$t"): name='$(cat "$t/name")' device_api=$(cat "$t/device_api")" \
+	     "available_instances=$(cat "$t/available_instances")"
+done
+
+uuid=$(cat /proc/sys/kernel/random/uuid)
+type=$parent/mdev_supported_types/mtty-2
+step "echo $uuid > $type/create"
+echo "$uuid" > "$type/create"
+
+step "ls -l /sys/bus/mdev/devices/$uuid/"
+ls -l "/sys/bus/mdev/devices/$uuid/"
+step "the mdev_type link and the type's devices/"
+echo "mdev_type -> $(readlink -f "/sys/bus/mdev/devices/$uuid/mdev_type")"
+ls -l "$type/devices/"
+echo "available_instances of mtty-2 is now $(cat "$type/available_instances")"
+
+step "echo 1 > /sys/bus/mdev/devices/$uuid/remove"
+echo 1 > "/sys/bus/mdev/devices/$uuid/remove"
+ls /sys/bus/mdev/devices/
+echo "available_instances of mtty-2 is back to $(cat "$type/available_instances")"
+
+step "unloading"
+rmmod mtty "$CORE_MODULE" vfio_iommu_type1 vfio
+echo "demo finished"

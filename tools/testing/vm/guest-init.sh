@@ -1,0 +1,54 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# /init of the test guest (busybox).  Runs the installed kselftests with the
+# kernel's own kselftest runner, prints KTAP on the console, then powers off.
+# The host side (run-vm.sh) reads the verdict from the console.
+#
+# Environment from the kernel command line:
+#   MDEV_CORE=rust|c     which mdev core the tests load (default rust)
+#   MDEV_GUEST_MODE=tests|splat-selftest|demo|script
+
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+mount -t debugfs debugfs /sys/kernel/debug
+mount -t tmpfs tmpfs /tmp
+# devtmpfs has no /dev/std* links (udev makes them); the kselftest runner
+# writes its log to /dev/stdout.
+ln -sf /proc/self/fd /dev/fd
+ln -sf /proc/self/fd/0 /dev/stdin
+ln -sf /proc/self/fd/1 /dev/stdout
+ln -sf /proc/self/fd/2 /dev/stderr
+mkdir -p /run && mount -t tmpfs tmpfs /run
+export MDEV_CORE=${MDEV_CORE:-rust}
+export HOME=/root
+
+# Uevents go to a helper that appends them to a log the tests can read.
+echo /usr/bin/uevent-log > /proc/sys/kernel/hotplug
+
+echo "mdev-guest: kernel $(uname -r), core=$MDEV_CORE, mode=${MDEV_GUEST_MODE:-tests}"
+cd /kselftest || exit 1
+case "${MDEV_GUEST_MODE:-tests}" in
+splat-selftest)
+	# Negative test of the splat detector: make the kernel warn on purpose,
+	# then run only the detector, which must fail.
+	modprobe splat_selftest
+	./run_kselftest.sh -t mdev:splat_check.sh
+	;;
+demo)
+	/usr/bin/mdev-demo
+	;;
+script)
+	# Developer aid: run-vm.sh --script FILE runs FILE here instead of the tests.
+	sh /script.sh
+	;;
+*)
+	./run_kselftest.sh
+	;;
+esac
+echo "mdev-guest: run_kselftest exit=$?"
+echo "mdev-guest: done"
+sync
+poweroff -f
