@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Mediated devices: the `struct mdev_device` objects the core allocates.
+//!
+//! C header: [`include/linux/mdev.h`](srctree/include/linux/mdev.h)
+//!
+//! # Lifetime
+//!
+//! A device is born as a [`KBox<MdevDevice>`] that nobody else can see. Once
+//! its UUID is reserved in the global list, the box is leaked into the list
+//! and `device_initialize()` hands ownership to the embedded `struct device`'s
+//! reference count: from then on only `put_device()` may free it, through
+//! [`MdevDevice::release`], which first takes the entry out of the global
+//! list (under its lock) and then drops the box, which puts the type reference.
+
+use crate::{
+    mdev_driver,
+    mdev_h,
+    mdev_parent::{Parent, Type, TypeRef},
+    mdev_sysfs,
+    mdev_uuid::Uuid, //
+};
+use core::ptr::NonNull;
+use kernel::{
+    bindings,
+    error::to_result,
+    prelude::*,
+    str::CString,
+    sync::aref::{ARef, AlwaysRefCounted},
+    types::Opaque, //
+};
+
+/// A mediated device.
+///
+/// The C `struct mdev_device` comes first so that C vendor drivers, which
+/// receive `struct mdev_device *` and use `to_mdev_device()` and `mdev->type`,
+/// see exactly the layout of `include/linux/mdev.h`.
+///
+/// # Invariants
+///
+/// - `raw.uuid` and `raw.type_` are set before the device is visible to
+///   anyone and never change afterwards; `raw.type_` is the type held by
+///   `type_ref`.
+/// - Once [`MdevDevice::initialize`] has run, the object is owned by the
+///   reference count of `raw.dev` and freed only by its release.
+#[repr(C)]
+pub(crate) struct MdevDevice {
+    /// The C object that vendors see.
+    raw: Opaque<mdev_h::mdev_device>,
+    /// The reference on the type that `raw.type_` points to.
+    type_ref: TypeRef,
+}
+
+impl MdevDevice {
+    /// Allocates a device of `mtype` named `uuid`, not yet visible anywhere.
+    pub(crate) fn new(mtype: &Type, uuid: Uuid) -> Result<KBox<Self>> {
+        let dev = KBox::new(
+            Self {
+                raw: Opaque::zeroed(),
+                type_ref: TypeRef::new(mtype),
+            },
+            GFP_KERNEL,
+        )?;
+        let raw = dev.as_raw();
+        // SAFETY: `raw` is valid and nobody else can see the new device.
+        unsafe {
+            (*raw).uuid = uuid.to_guid();
+            (*raw).type_ = mtype.as_raw();
+        }
+        // INVARIANT: `uuid` and `type_` are set before the box is shared.
+        Ok(dev)
+    }
+
+    /// Borrows the device that contains `mdev`.
+    ///
+    /// # Safety
+    ///
+    /// `mdev` must be the `raw` field of a live [`MdevDevice`] for `'a`.
+    pub(crate) unsafe fn from_raw<'a>(mdev: *mut mdev_h::mdev_device) -> &'a Self {
+        // SAFETY: `raw` is the first field of a `repr(C)` struct, so both
+        // have the same address; the caller guarantees liveness.
+        unsafe { &*mdev.cast::<Self>() }
+    }
+
+    /// Borrows the device that embeds `dev`.
+    ///
+    /// # Safety
+    ///
+    /// `dev` must be the `struct device` of a live [`MdevDevice`] for `'a`.
+    pub(crate) unsafe fn from_dev<'a>(dev: *mut bindings::device) -> &'a Self {
+        // SAFETY: The caller guarantees that `dev` is embedded in an `mdev_device`.
+        let mdev = unsafe { kernel::container_of!(dev, mdev_h::mdev_device, dev) };
+        // SAFETY: The caller guarantees liveness.
+        unsafe { Self::from_raw(mdev) }
+    }
+
+    /// The C object.
+    pub(crate) fn as_raw(&self) -> *mut mdev_h::mdev_device {
+        self.raw.get()
+    }
+
+    /// The embedded `struct device`.
+    pub(crate) fn raw_dev(&self) -> *mut bindings::device {
+        // SAFETY: Computing a field address of a valid object.
+        unsafe { &raw mut (*self.as_raw()).dev }
+    }
+
+    /// The device's UUID.
+    pub(crate) fn uuid(&self) -> Uuid {
+        // SAFETY: `uuid` never changes once the device is shared (invariant).
+        Uuid::from_guid(unsafe { &(*self.as_raw()).uuid })
+    }
+
+    /// The device's type.
+    pub(crate) fn mtype(&self) -> &Type {
+        self.type_ref.get()
+    }
+
+    /// The parent of the device's type.
+    pub(crate) fn parent(&self) -> &Parent {
+        self.mtype().parent()
+    }
+
+    /// Mirrors the core's state into the `active` field of the C struct.
+    ///
+    /// The field is part of the ABI, but the core's own decisions use the
+    /// state kept in the global list, under its lock.
+    pub(crate) fn set_c_active(&self, active: bool) {
+        // SAFETY: The field belongs to the core; vendors only read it.
+        unsafe { (*self.as_raw()).active = active };
+    }
+
+    /// Makes the device a registered-to-be `struct device` and hands the box
+    /// to its reference count.
+    ///
+    /// The returned reference is the one `device_initialize()` made; dropping
+    /// it frees the device through [`Self::release`].
+    ///
+    /// # Safety
+    ///
+    /// `this` must be the leaked box of a device whose UUID is reserved in the
+    /// global list, which [`Self::release`] removes again.
+    pub(crate) unsafe fn initialize(this: NonNull<Self>) -> ARef<Self> {
+        // SAFETY: The caller passes a live, leaked box.
+        let mdev = unsafe { this.as_ref() };
+        let dev = mdev.raw_dev();
+        // SAFETY: `dev` is zeroed memory owned by the core; the fields set
+        // below are the ones `device_add()` expects before it runs.
+        unsafe {
+            bindings::device_initialize(dev);
+            (*dev).parent = mdev.parent().raw_dev();
+            (*dev).bus = mdev_driver::bus();
+            (*dev).release = Some(Self::release);
+            (*dev).groups = mdev_sysfs::device_groups();
+        }
+        // INVARIANT: From here the device's reference count owns the box.
+        // SAFETY: `device_initialize()` set the count to one, which the
+        // returned `ARef` now owns.
+        unsafe { ARef::from_raw(this) }
+    }
+
+    /// Names the device by its UUID, as `%pUl` would.
+    pub(crate) fn set_name(&self) -> Result {
+        let name = CString::try_from_fmt(fmt!("{}", self.uuid()))?;
+        // SAFETY: The device is initialised; the format consumes one string.
+        to_result(unsafe {
+            bindings::dev_set_name(self.raw_dev(), c"%s".as_char_ptr(), name.as_char_ptr())
+        })
+    }
+
+    /// Frees the device when its last reference goes.
+    ///
+    /// # Safety
+    ///
+    /// Called only by the driver core, once, for the `struct device` of an
+    /// [`MdevDevice`] set up by [`Self::initialize`].
+    unsafe extern "C" fn release(dev: *mut bindings::device) {
+        // SAFETY: The driver core passes our device, still alive.
+        let mdev = unsafe { Self::from_dev(dev) };
+        crate::mdev_list::forget_device(mdev);
+        // SAFETY: `initialize` leaked this box and handed it to the reference
+        // count, which just dropped to zero: nobody else can reach it, and
+        // `forget_device` has taken it out of the global list.
+        drop(unsafe { KBox::from_raw(core::ptr::from_ref(mdev).cast_mut()) });
+    }
+}
+
+// SAFETY: The reference count is the one of the embedded `struct device`;
+// `get_device`/`put_device` keep the object alive exactly as long as needed.
+unsafe impl AlwaysRefCounted for MdevDevice {
+    fn inc_ref(&self) {
+        // SAFETY: The device is initialised whenever an `ARef` exists.
+        unsafe { bindings::get_device(self.raw_dev()) };
+    }
+
+    unsafe fn dec_ref(obj: NonNull<Self>) {
+        // SAFETY: The caller owns a reference, so the device is alive.
+        let dev = unsafe { obj.as_ref() }.raw_dev();
+        // SAFETY: Dropping the reference the caller owns.
+        unsafe { bindings::put_device(dev) };
+    }
+}
+
+// SAFETY: The C object may be used from any thread; the core's mutable state
+// about the device lives in the global list, under its lock.
+unsafe impl Send for MdevDevice {}
+// SAFETY: As for `Send`; shared access only reads immutable fields.
+unsafe impl Sync for MdevDevice {}

@@ -1,0 +1,403 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The global list of every mediated device, under one mutex.
+//!
+//! This is the design of "vfio/mdev: Check globally for duplicate devices":
+//! a UUID is unique across all parents, and a new device reserves its UUID
+//! with an entry that is not active before any slow work starts. The list is
+//! the C `list_head` chain through `mdev_device.next`, in creation order; an
+//! rbtree keyed by UUID indexes the same entries, so that finding a device,
+//! and so creating or removing one, costs O(log n) instead of a list walk.
+//!
+//! The state of each device (reserved, active, removing) lives in the index,
+//! so it can only be read or changed with the mutex held.
+
+use crate::{
+    mdev_device::MdevDevice,
+    mdev_h,
+    mdev_uuid::Uuid, //
+};
+use core::{cell::UnsafeCell, ptr::NonNull};
+use kernel::{
+    bindings,
+    prelude::*,
+    rbtree::{self, RBTree, RBTreeNodeReservation}, //
+};
+
+kernel::sync::global_lock! {
+    // SAFETY: `init_global()` runs in the module initialiser before any use.
+    pub(crate) unsafe(uninit) static MDEV_LIST: Mutex<MdevList> = MdevList::new();
+}
+
+extern "C" {
+    /// `list_del()`, a static inline function, from the C glue.
+    fn mdev_rs_list_del(entry: *mut bindings::list_head);
+}
+
+/// Where a device is in its life, as far as the core is concerned.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum DeviceState {
+    /// The UUID is taken; registration and the vendor's create are running.
+    Reserved,
+    /// Fully created: it can be removed.
+    Active,
+    /// A removal (or the parent's unregistration) has started.
+    Removing,
+}
+
+impl DeviceState {
+    /// The name shown in debugfs.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::Reserved => "reserved",
+            Self::Active => "active",
+            Self::Removing => "removing",
+        }
+    }
+}
+
+/// What the index knows about one device.
+pub(crate) struct IndexEntry {
+    /// The device, not owned: see the invariants of [`MdevList`].
+    dev: NonNull<mdev_h::mdev_device>,
+    /// The device's state.
+    state: DeviceState,
+}
+
+/// A pre-allocated index node, so that reserving a UUID under the mutex
+/// never allocates.
+pub(crate) type Reservation = RBTreeNodeReservation<Uuid, IndexEntry>;
+
+/// The list of all devices and its UUID index.
+///
+/// # Invariants
+///
+/// - After [`MdevList::init`], `head` is a valid list head that never moves,
+///   and the devices on the list are exactly those in `index`, each under
+///   the UUID stored in its `mdev_device.uuid`.
+/// - Every device in the list is alive: it is removed (by the release of the
+///   device, with the mutex held) before its memory is freed.
+pub(crate) struct MdevList {
+    /// Head of the chain through `mdev_device.next`.
+    head: UnsafeCell<bindings::list_head>,
+    /// The same devices by UUID, with their state. `None` until first use,
+    /// because an rbtree cannot be built in a `const` context.
+    index: Option<RBTree<Uuid, IndexEntry>>,
+}
+
+// SAFETY: The raw pointers in the list are only followed with the mutex held
+// (the list is only reachable through it), and the devices they point to may
+// be used from any thread.
+unsafe impl Send for MdevList {}
+
+impl MdevList {
+    /// An empty list that needs [`MdevList::init`] before use.
+    pub(crate) const fn new() -> Self {
+        Self {
+            head: UnsafeCell::new(bindings::list_head {
+                next: core::ptr::null_mut(),
+                prev: core::ptr::null_mut(),
+            }),
+            index: None,
+        }
+    }
+
+    /// Makes the list head point to itself.
+    ///
+    /// # Safety
+    ///
+    /// Called once, before any other method; `self` must not move afterwards.
+    pub(crate) unsafe fn init(&mut self) {
+        // SAFETY: `head` is valid memory that will not move (caller's promise).
+        unsafe { bindings::INIT_LIST_HEAD(self.head.get()) };
+    }
+
+    /// Number of devices.
+    pub(crate) fn len(&self) -> usize {
+        self.index.as_ref().map_or(0, |index| index.iter().count())
+    }
+
+    /// Whether a device with `uuid` exists, whatever its state.
+    pub(crate) fn contains(&self, uuid: &Uuid) -> bool {
+        self.index.as_ref().is_some_and(|index| index.get(uuid).is_some())
+    }
+
+    /// Reserves `dev`'s UUID: the device enters the list as
+    /// [`DeviceState::Reserved`]. Fails with `EEXIST` if the UUID is taken.
+    ///
+    /// # Safety
+    ///
+    /// `dev` must stay alive, with the same UUID, until [`MdevList::remove`]
+    /// takes it out again; it must not be on the list yet.
+    pub(crate) unsafe fn insert(
+        &mut self,
+        dev: NonNull<mdev_h::mdev_device>,
+        reservation: Reservation,
+    ) -> Result {
+        // SAFETY: The caller guarantees `dev` is alive.
+        let uuid = Uuid::from_guid(unsafe { &(*dev.as_ptr()).uuid });
+        match self.index.get_or_insert_with(RBTree::new).entry(uuid) {
+            rbtree::Entry::Occupied(_) => return Err(EEXIST),
+            rbtree::Entry::Vacant(vacant) => {
+                vacant.insert(
+                    IndexEntry {
+                        dev,
+                        state: DeviceState::Reserved,
+                    },
+                    reservation,
+                );
+            }
+        }
+        // SAFETY: `head` was initialised (type invariant) and `next` belongs
+        // to the caller's device, which is on no list.
+        unsafe { bindings::list_add_tail(&raw mut (*dev.as_ptr()).next, self.head.get()) };
+        // INVARIANT: The device is now on both the list and the index.
+        Ok(())
+    }
+
+    /// The index entry of `dev`, if `dev` itself (not only its UUID) is listed.
+    fn entry_of(&self, dev: NonNull<mdev_h::mdev_device>) -> Option<&IndexEntry> {
+        // SAFETY: The callers pass live devices.
+        let uuid = Uuid::from_guid(unsafe { &(*dev.as_ptr()).uuid });
+        self.index
+            .as_ref()?
+            .get(&uuid)
+            .filter(|entry| entry.dev == dev)
+    }
+
+    /// The state of `dev`, or `None` if it is not listed.
+    pub(crate) fn state(&self, dev: NonNull<mdev_h::mdev_device>) -> Option<DeviceState> {
+        self.entry_of(dev).map(|entry| entry.state)
+    }
+
+    /// Moves a listed `dev` to `state`; returns false if it is not listed.
+    pub(crate) fn set_state(
+        &mut self,
+        dev: NonNull<mdev_h::mdev_device>,
+        state: DeviceState,
+    ) -> bool {
+        // SAFETY: The callers pass live devices.
+        let uuid = Uuid::from_guid(unsafe { &(*dev.as_ptr()).uuid });
+        match self.index.as_mut().and_then(|index| index.get_mut(&uuid)) {
+            Some(entry) if entry.dev == dev => {
+                entry.state = state;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Takes `dev` off the list and the index; returns false if it was not
+    /// listed.
+    pub(crate) fn remove(&mut self, dev: NonNull<mdev_h::mdev_device>) -> bool {
+        if self.entry_of(dev).is_none() {
+            return false;
+        }
+        // SAFETY: The callers pass live devices.
+        let uuid = Uuid::from_guid(unsafe { &(*dev.as_ptr()).uuid });
+        // The entry exists (checked above), so the index exists too.
+        if let Some(index) = self.index.as_mut() {
+            index.remove(&uuid);
+        }
+        // SAFETY: `dev` is on the list (it was in the index, invariant).
+        unsafe { mdev_rs_list_del(&raw mut (*dev.as_ptr()).next) };
+        // INVARIANT: The device left both the list and the index.
+        true
+    }
+
+    /// Calls `f` for each device in creation order, with its state.
+    pub(crate) fn for_each(&self, mut f: impl FnMut(NonNull<mdev_h::mdev_device>, DeviceState)) {
+        let head = self.head.get();
+        // SAFETY: The list is initialised (invariant); the mutex, held by the
+        // owner of `&self`, keeps it from changing.
+        let mut node = unsafe { (*head).next };
+        while !node.is_null() && node != head {
+            // SAFETY: Every node but the head is the `next` field of a live
+            // `mdev_device` (invariant).
+            let mdev = unsafe { kernel::container_of!(node, mdev_h::mdev_device, next) };
+            if let Some(dev) = NonNull::new(mdev) {
+                if let Some(state) = self.state(dev) {
+                    f(dev, state);
+                }
+            }
+            // SAFETY: `node` is a valid list entry.
+            node = unsafe { (*node).next };
+        }
+    }
+}
+
+/// Initialises the global list.
+///
+/// # Safety
+///
+/// Called exactly once, by the module initialiser, before any other use.
+pub(crate) unsafe fn init_global() {
+    // SAFETY: The caller calls this once, first.
+    unsafe { MDEV_LIST.init() };
+    // SAFETY: Called once; the list lives in a static and never moves.
+    unsafe { MDEV_LIST.lock().init() };
+}
+
+/// Reserves the UUID of a new device and takes an instance from its parent.
+///
+/// Duplicates fail with `EEXIST` and a parent without instances left with
+/// `EUSERS`; on failure nothing has changed and the box is dropped, after
+/// the mutex is released. On success the box is leaked into the list, and
+/// the device must be released through its reference count.
+pub(crate) fn reserve(dev: KBox<MdevDevice>) -> Result<NonNull<MdevDevice>> {
+    let reservation = Reservation::new(GFP_KERNEL)?;
+    let driver = dev.parent().driver();
+    let mut list = MDEV_LIST.lock();
+    if list.contains(&dev.uuid()) {
+        return Err(EEXIST);
+    }
+    if !driver.has_get_available() {
+        dev.parent().instances().take()?;
+    }
+    let dev = NonNull::from(KBox::leak(dev));
+    // SAFETY: The box was just leaked; it is freed only by the device's
+    // release, which calls `forget_device` first. The UUID is free (checked
+    // above under the same lock hold), so this cannot fail.
+    unsafe { list.insert(dev.cast(), reservation) }?;
+    Ok(dev)
+}
+
+/// Marks a created device active: from now on it can be removed.
+pub(crate) fn activate(dev: &MdevDevice) {
+    let mut list = MDEV_LIST.lock();
+    if list.set_state(NonNull::from(dev).cast(), DeviceState::Active) {
+        dev.set_c_active(true);
+    }
+}
+
+/// Starts the removal of a device: only an active device can be removed,
+/// anything else answers `EAGAIN` (being created or already being removed),
+/// and a device that is gone `ENODEV`.
+pub(crate) fn begin_remove(dev: &MdevDevice) -> Result {
+    let mut list = MDEV_LIST.lock();
+    let ptr = NonNull::from(dev).cast();
+    match list.state(ptr) {
+        None => Err(ENODEV),
+        Some(DeviceState::Active) => {
+            list.set_state(ptr, DeviceState::Removing);
+            dev.set_c_active(false);
+            Ok(())
+        }
+        Some(_) => Err(EAGAIN),
+    }
+}
+
+/// Whether a device could be removed right now (it is active).
+pub(crate) fn check_removable(dev: &MdevDevice) -> Result {
+    match MDEV_LIST.lock().state(NonNull::from(dev).cast()) {
+        None => Err(ENODEV),
+        Some(DeviceState::Active) => Ok(()),
+        Some(_) => Err(EAGAIN),
+    }
+}
+
+/// Marks a device as being removed by its parent's unregistration.
+pub(crate) fn mark_removing(dev: &MdevDevice) {
+    let mut list = MDEV_LIST.lock();
+    list.set_state(NonNull::from(dev).cast(), DeviceState::Removing);
+    dev.set_c_active(false);
+}
+
+/// Takes a device out of the list and gives its instance back; called by its
+/// release, just before it is freed.
+pub(crate) fn forget_device(dev: &MdevDevice) {
+    let parent = dev.parent();
+    let mut list = MDEV_LIST.lock();
+    if list.remove(NonNull::from(dev).cast()) && !parent.driver().has_get_available() {
+        parent.instances().give_back();
+    }
+}
+
+#[kunit_tests(mdev_rs_list)]
+mod tests {
+    use super::*;
+    use crate::mdev_parent::InstanceCounter;
+    use kernel::types::Opaque;
+
+    /// A bare C device for exercising the list without the driver core.
+    fn fake_device(text: &[u8]) -> Result<KBox<Opaque<mdev_h::mdev_device>>> {
+        let dev = KBox::new(Opaque::<mdev_h::mdev_device>::zeroed(), GFP_KERNEL)?;
+        // SAFETY: The box is valid and ours.
+        unsafe { (*dev.get()).uuid = Uuid::parse(text)?.to_guid() };
+        Ok(dev)
+    }
+
+    fn ptr(dev: &Opaque<mdev_h::mdev_device>) -> NonNull<mdev_h::mdev_device> {
+        NonNull::from(dev).cast()
+    }
+
+    const A: &[u8] = b"11111111-1111-1111-1111-111111111111";
+    const B: &[u8] = b"22222222-2222-2222-2222-222222222222";
+
+    #[test]
+    fn list_and_index_agree() -> Result {
+        let mut list = KBox::new(MdevList::new(), GFP_KERNEL)?;
+        // SAFETY: Called once; the box does not move.
+        unsafe { list.init() };
+        let a = fake_device(A)?;
+        let b = fake_device(B)?;
+        let b_twin = fake_device(B)?;
+        // SAFETY: The devices outlive their time on the list.
+        unsafe {
+            list.insert(ptr(&b), Reservation::new(GFP_KERNEL)?)?;
+            list.insert(ptr(&a), Reservation::new(GFP_KERNEL)?)?;
+            assert!(list.insert(ptr(&b_twin), Reservation::new(GFP_KERNEL)?) == Err(EEXIST));
+        }
+        assert_eq!(list.len(), 2);
+        assert!(list.contains(&Uuid::parse(A)?));
+        assert!(list.state(ptr(&b_twin)).is_none());
+
+        // The list keeps creation order, whatever the UUID order.
+        let mut order = KVec::new();
+        list.for_each(|dev, _| {
+            let _ = order.push(dev, GFP_KERNEL);
+        });
+        assert!(order.len() == 2 && order[0] == ptr(&b) && order[1] == ptr(&a));
+
+        assert!(list.remove(ptr(&b)));
+        assert!(!list.remove(ptr(&b)));
+        assert_eq!(list.len(), 1);
+        let mut count = 0;
+        list.for_each(|_, _| count += 1);
+        assert_eq!(count, 1);
+        assert!(list.remove(ptr(&a)));
+        assert_eq!(list.len(), 0);
+        Ok(())
+    }
+
+    #[test]
+    fn state_moves_only_for_the_listed_device() -> Result {
+        let mut list = KBox::new(MdevList::new(), GFP_KERNEL)?;
+        // SAFETY: Called once; the box does not move.
+        unsafe { list.init() };
+        let a = fake_device(A)?;
+        let a_twin = fake_device(A)?;
+        // SAFETY: The device outlives its time on the list.
+        unsafe { list.insert(ptr(&a), Reservation::new(GFP_KERNEL)?)? };
+        assert!(list.state(ptr(&a)) == Some(DeviceState::Reserved));
+        assert!(!list.set_state(ptr(&a_twin), DeviceState::Active));
+        assert!(list.set_state(ptr(&a), DeviceState::Active));
+        assert!(list.state(ptr(&a)) == Some(DeviceState::Active));
+        assert!(list.remove(ptr(&a)));
+        Ok(())
+    }
+
+    #[test]
+    fn instances_are_exact() {
+        let counter = Opaque::new(bindings::atomic_t { counter: 0 });
+        let instances = InstanceCounter::new(&counter);
+        instances.set(2);
+        assert!(instances.take().is_ok());
+        assert!(instances.take().is_ok());
+        assert_eq!(instances.available(), 0);
+        assert!(instances.take().map_err(|e| e.to_errno()) == Err(-(bindings::EUSERS as i32)));
+        assert_eq!(instances.available(), 0);
+        instances.give_back();
+        assert_eq!(instances.available(), 1);
+    }
+}
