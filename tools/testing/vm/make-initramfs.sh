@@ -30,12 +30,13 @@ install -m 755 "$VM_DIR/uevent-log.sh" "$STAGE/usr/bin/uevent-log"
 install -m 755 "$VM_DIR/guest-demo.sh" "$STAGE/usr/bin/mdev-demo"
 [ -z "${MDEV_GUEST_SCRIPT:-}" ] || install -m 755 "$MDEV_GUEST_SCRIPT" "$STAGE/script.sh"
 
-# Modules: the kernel's, then ours into extra/, then one depmod over all.
+# Modules: the kernel's, then ours (kbuild puts them in updates/), then one
+# depmod over all.
 cp -a "$KBUILD/modinstall/lib/modules" "$STAGE/lib/"
-"$VM_DIR/kmake.sh" "$KBUILD" "$REPO" -s modules >/dev/null || die "building the mdev modules failed"
-"$VM_DIR/kmake.sh" "$KBUILD" "$VM_DIR/splat_selftest" -s modules >/dev/null ||
-	die "building the splat self-test module failed"
-for d in "$REPO" "$VM_DIR/splat_selftest"; do
+# Test-only modules: the splat detector's self-test and a C test vendor.
+MODULE_DIRS="$REPO $VM_DIR/splat_selftest $REPO/tools/testing/selftests/mdev/test_vendor"
+for d in $MODULE_DIRS; do
+	"$VM_DIR/kmake.sh" "$KBUILD" "$d" -s modules >/dev/null || die "building the modules of $d failed"
 	"$VM_DIR/kmake.sh" "$KBUILD" "$d" -s INSTALL_MOD_PATH="$STAGE" INSTALL_MOD_STRIP=1 \
 		modules_install >/dev/null 2>&1 || die "installing the modules of $d failed"
 done

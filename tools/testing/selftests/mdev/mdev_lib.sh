@@ -87,3 +87,78 @@ ktap_assert() {
 new_uuid() {
 	cat /proc/sys/kernel/random/uuid
 }
+
+# --- The test vendor (test_vendor/mdev_test_vendor.c) ---------------------
+
+TV=mdev_test_vendor
+TV_PARAMS=/sys/module/$TV/parameters
+
+# tv_load [param=value...]: (re)load the test vendor on the core under test.
+tv_load() {
+	unload_module $TV
+	load_vendor $TV "$@"
+}
+
+# tv_param NAME [VALUE]: read or set a run-time knob of the test vendor.
+tv_param() {
+	if [ $# -eq 2 ]; then echo "$2" > "$TV_PARAMS/$1"; else cat "$TV_PARAMS/$1"; fi
+}
+
+# tv_type PARENT TYPE: the type directory of test parent 0 or 1, type a or b.
+tv_type() {
+	echo "/sys/class/mdev_bus/mdev_test$1/mdev_supported_types/mdev_test-$2"
+}
+
+# The kernel log line the test vendor prints when it unloads.
+tv_exit_line() {
+	dmesg | grep 'mdev_test_vendor: exit:' | tail -n1 | sed 's/.*exit: //'
+}
+
+# create TYPE_DIR UUID: create a device, print OK or the errno name.
+create() {
+	mdev_write -n "$1/create" "$2"
+}
+
+# remove UUID: remove a device, print OK or the errno name.
+remove() {
+	mdev_write "$MDEV_BUS/$1/remove" 1
+}
+
+# Number of mediated devices on the bus.
+nr_devices() {
+	ls "$MDEV_BUS" 2>/dev/null | wc -l
+}
+
+# wait_for SECONDS COMMAND...: poll until COMMAND succeeds (0.1 s steps).
+wait_for() {
+	tries=$(($1 * 10))
+	shift
+	while ! "$@"; do
+		tries=$((tries - 1))
+		[ "$tries" -gt 0 ] || return 1
+		sleep 0.1
+	done
+}
+
+# Number of kernel log lines that report a splat (see splat_check.sh).
+nr_warnings() {
+	dmesg | grep -cE 'WARNING:|BUG:|Oops'
+}
+
+# ktap_improvement DESCRIPTION: a point that checks a documented improvement
+# of the Rust core over the C core.  Reads "$@" after the description as the
+# check; on the C core the point is skipped, and says so.
+ktap_improvement() {
+	desc=$1
+	shift
+	if [ "$MDEV_CORE" = c ]; then
+		ktap_test_skip "$desc [improvement over the C core, not checked there]"
+	else
+		ktap_assert "$desc [improvement over the C core]" "$@"
+	fi
+}
+
+# ops_running_is N: exactly N test-vendor ops are waiting in hold_ops.
+ops_running_is() {
+	test "$(tv_param ops_running)" = "$1"
+}

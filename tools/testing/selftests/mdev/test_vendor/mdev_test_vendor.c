@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mdev_test_vendor - a vendor driver for testing mdev cores.
+ *
+ * A plain C client of include/linux/mdev.h, like the in-tree samples, so it
+ * loads on the C core and on the Rust core alike.  Unlike the samples it can
+ * be made slow or failing at run time, which the behaviour tests need to
+ * reach the states they check:
+ *
+ *   /sys/module/mdev_test_vendor/parameters/
+ *     probe_delay_ms, remove_delay_ms   sleep in the create / remove op
+ *     probe_errno                        make the create op fail (e.g. 5 = EIO)
+ *     hold_ops                           while 1, create and remove ops wait
+ *     ops_running                        ops waiting in hold_ops (read-only)
+ *     available                          what get_available answers
+ *     probes, removes                    how often each op ran (read-only)
+ *
+ * Load-time parameters: nr_parents (1 or 2), max_instances, and
+ * use_get_available / describe to leave those optional ops out.
+ */
+#include <linux/atomic.h>
+#include <linux/delay.h>
+#include <linux/device.h>
+#include <linux/mdev.h>
+#include <linux/module.h>
+#include <linux/wait.h>
+
+#define MAX_PARENTS 2
+
+static unsigned int nr_parents = 2;
+module_param(nr_parents, uint, 0444);
+MODULE_PARM_DESC(nr_parents, "Number of parent devices (1 or 2)");
+
+static unsigned int max_instances = 8;
+module_param(max_instances, uint, 0444);
+MODULE_PARM_DESC(max_instances, "max_instances of the driver (without get_available)");
+
+static bool use_get_available;
+module_param(use_get_available, bool, 0444);
+MODULE_PARM_DESC(use_get_available, "Provide get_available (answers 'available')");
+
+static bool describe = true;
+module_param(describe, bool, 0444);
+MODULE_PARM_DESC(describe, "Provide show_description");
+
+static unsigned int available = 5;
+module_param(available, uint, 0644);
+static unsigned int probe_delay_ms;
+module_param(probe_delay_ms, uint, 0644);
+static unsigned int remove_delay_ms;
+module_param(remove_delay_ms, uint, 0644);
+static unsigned int probe_errno;
+module_param(probe_errno, uint, 0644);
+
+static atomic_t probes = ATOMIC_INIT(0);
+static atomic_t removes = ATOMIC_INIT(0);
+
+static int counter_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%d\n", atomic_read(kp->arg));
+}
+
+static const struct kernel_param_ops counter_ops = { .get = counter_get };
+module_param_cb(probes, &counter_ops, &probes, 0444);
+module_param_cb(removes, &counter_ops, &removes, 0444);
+
+/*
+ * The gate: tests set hold_ops=1, start operations, wait until ops_running
+ * shows them all inside the vendor at once, then set hold_ops=0.
+ */
+static bool hold_ops;
+static atomic_t ops_running = ATOMIC_INIT(0);
+static DECLARE_WAIT_QUEUE_HEAD(hold_wq);
+
+static int hold_set(const char *val, const struct kernel_param *kp)
+{
+	int ret = param_set_bool(val, kp);
+
+	wake_up_all(&hold_wq);
+	return ret;
+}
+
+static const struct kernel_param_ops hold_ops_ops = {
+	.set = hold_set,
+	.get = param_get_bool,
+};
+module_param_cb(hold_ops, &hold_ops_ops, &hold_ops, 0644);
+module_param_cb(ops_running, &counter_ops, &ops_running, 0444);
+
+static void hold_point(void)
+{
+	atomic_inc(&ops_running);
+	wait_event_timeout(hold_wq, !READ_ONCE(hold_ops), 60 * HZ);
+	atomic_dec(&ops_running);
+}
+
+struct test_parent {
+	struct device dev;
+	struct mdev_parent parent;
+	struct mdev_type type_a, type_b;
+	struct mdev_type *types[2];
+	bool registered;
+};
+
+static struct test_parent parents[MAX_PARENTS];
+
+static const struct class test_class = { .name = "mdev_test" };
+
+static int test_probe(struct mdev_device *mdev)
+{
+	unsigned int err = READ_ONCE(probe_errno);
+
+	msleep(READ_ONCE(probe_delay_ms));
+	hold_point();
+	atomic_inc(&probes);
+	if (err)
+		return -(int)err;
+	dev_info(&mdev->dev, "created on %s, type %s\n",
+		 dev_name(mdev->type->parent->dev), mdev->type->sysfs_name);
+	return 0;
+}
+
+static void test_remove(struct mdev_device *mdev)
+{
+	msleep(READ_ONCE(remove_delay_ms));
+	hold_point();
+	atomic_inc(&removes);
+}
+
+static unsigned int test_get_available(struct mdev_type *mtype)
+{
+	return READ_ONCE(available);
+}
+
+static ssize_t test_show_description(struct mdev_type *mtype, char *buf)
+{
+	return sysfs_emit(buf, "test type %s\n", mtype->sysfs_name);
+}
+
+static struct mdev_driver test_driver = {
+	.device_api = "vfio-pci",
+	.driver = {
+		.name = "mdev_test_vendor",
+		.owner = THIS_MODULE,
+		.mod_name = KBUILD_MODNAME,
+	},
+	.probe = test_probe,
+	.remove = test_remove,
+};
+
+static void test_device_release(struct device *dev)
+{
+}
+
+static void unregister_parents(void)
+{
+	int i;
+
+	for (i = MAX_PARENTS - 1; i >= 0; i--) {
+		if (!parents[i].registered)
+			continue;
+		mdev_unregister_parent(&parents[i].parent);
+		device_unregister(&parents[i].dev);
+		parents[i].registered = false;
+	}
+}
+
+static int __init test_init(void)
+{
+	unsigned int i;
+	int ret;
+
+	if (nr_parents < 1 || nr_parents > MAX_PARENTS)
+		return -EINVAL;
+	test_driver.max_instances = max_instances;
+	if (use_get_available)
+		test_driver.get_available = test_get_available;
+	if (describe)
+		test_driver.show_description = test_show_description;
+
+	ret = mdev_register_driver(&test_driver);
+	if (ret)
+		return ret;
+	ret = class_register(&test_class);
+	if (ret)
+		goto err_driver;
+
+	for (i = 0; i < nr_parents; i++) {
+		struct test_parent *p = &parents[i];
+
+		memset(p, 0, sizeof(*p));
+		p->type_a.sysfs_name = "a";
+		p->type_a.pretty_name = "Test type A";
+		p->type_b.sysfs_name = "b";	/* no pretty_name: name shows "b" */
+		p->types[0] = &p->type_a;
+		p->types[1] = &p->type_b;
+		p->dev.class = &test_class;
+		p->dev.release = test_device_release;
+		dev_set_name(&p->dev, "mdev_test%u", i);
+		ret = device_register(&p->dev);
+		if (ret) {
+			put_device(&p->dev);
+			goto err_parents;
+		}
+		ret = mdev_register_parent(&p->parent, &p->dev, &test_driver,
+					   p->types, ARRAY_SIZE(p->types));
+		if (ret) {
+			device_unregister(&p->dev);
+			goto err_parents;
+		}
+		p->registered = true;
+	}
+	return 0;
+
+err_parents:
+	unregister_parents();
+	class_unregister(&test_class);
+err_driver:
+	mdev_unregister_driver(&test_driver);
+	return ret;
+}
+
+static void __exit test_exit(void)
+{
+	unregister_parents();
+	class_unregister(&test_class);
+	mdev_unregister_driver(&test_driver);
+	pr_info("mdev_test_vendor: exit: probes=%d removes=%d\n",
+		atomic_read(&probes), atomic_read(&removes));
+}
+
+module_init(test_init);
+module_exit(test_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("Vendor driver with knobs for testing mdev cores");
