@@ -61,7 +61,8 @@ if command -v mdevctl >/dev/null; then
 		mkdir -p "$STAGE$(dirname "$lib")"
 		cp -L "$lib" "$STAGE$lib"
 	done
-	mkdir -p "$STAGE/etc/mdevctl.d"
+	# The directories the package ships (mdevctl refuses to run without them).
+	mkdir -p "$STAGE/etc/mdevctl.d/scripts.d/callouts" "$STAGE/etc/mdevctl.d/scripts.d/notifiers"
 fi
 
 (cd "$STAGE" && find . | cpio -o -H newc --quiet) > "$OUT" || die "cpio failed"

@@ -50,7 +50,7 @@ unload_module() {
 
 # Unload every vendor sample and both cores; used as cleanup.
 unload_all() {
-	for m in mtty mdpy mbochs mdev_rs mdev vfio_iommu_type1 vfio; do
+	for m in mdev_test_vendor mtty mdpy mbochs mdev_rs mdev vfio_iommu_type1 vfio; do
 		unload_module "$m" 2>/dev/null
 	done
 	return 0

@@ -1,0 +1,45 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# /sys/kernel/debug/mdev_rs/devices lists every device in creation order with
+# its parent, type and state (reserved / active / removing).  An improvement
+# of the Rust core: the C core has no such file.
+
+. ./mdev_lib.sh
+
+ktap_print_header
+if [ "$MDEV_CORE" = c ]; then
+	ktap_skip_all "the device list in debugfs is an improvement of the Rust core"
+	exit "$KSFT_SKIP"
+fi
+ktap_set_plan 5
+unload_all
+tv_load || ktap_exit_fail_msg "cannot load $TV on $(core_module)"
+LIST=/sys/kernel/debug/mdev_rs/devices
+
+u1=$(new_uuid) u2=$(new_uuid) u3=$(new_uuid)
+create "$(tv_type 1 b)" "$u1" >/dev/null
+create "$(tv_type 0 a)" "$u2" >/dev/null
+ktap_check "active devices are listed in creation order with parent and type" \
+	"$u1 mdev_test1 mdev_test-b active;$u2 mdev_test0 mdev_test-a active;" "$(tr '\n' ';' < $LIST)"
+
+tv_param hold_ops 1
+create "$(tv_type 0 a)" "$u3" >/dev/null &
+wait_for 20 ops_running_is 1
+ktap_check "a device in its create op is listed as reserved" "$u3 mdev_test0 mdev_test-a reserved" \
+	"$(grep "^$u3" $LIST)"
+tv_param hold_ops 0
+wait
+
+tv_param hold_ops 1
+remove "$u1" >/dev/null &
+wait_for 20 ops_running_is 1
+ktap_check "a device in its remove op is listed as removing" "$u1 - - removing" "$(grep "^$u1" $LIST)"
+tv_param hold_ops 0
+wait
+ktap_check "a removed device is no longer listed" 0 "$(grep -c "^$u1" $LIST)"
+
+unload_module $TV
+ktap_check "the list is empty once the parents are gone" "" "$(cat $LIST)"
+unload_all
+ktap_finished
