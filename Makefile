@@ -5,6 +5,7 @@
 #   make demo      boot the test kernel, create and show a mediated device
 #   make check     run the test suite under QEMU (MDEV_CORE=rust|c for one core)
 #   make modules   build the modules (KDIR=<Rust-enabled 7.2 build> or the test kernel)
+#   make CLIPPY=1 modules, make rustfmt, make rustfmtcheck: lint and format
 #
 # The kernel build itself reads ./Kbuild; this Makefile is the user's entry.
 
@@ -22,12 +23,18 @@ kernel: setup
 	@$(VM)/build-kernel.sh
 
 ifeq ($(KDIR),)
-modules modules_install clean rustfmt rustfmtcheck: setup
+modules modules_install clean: setup
 	@$(VM)/kmake.sh "$$($(VM)/build-kernel.sh)" $(CURDIR) $@
 else
-modules modules_install clean rustfmt rustfmtcheck:
+modules modules_install clean:
 	@$(VM)/kmake.sh $(KDIR) $(CURDIR) $@
 endif
+
+# Format with the kernel's rustfmt configuration (rustfmtcheck only checks).
+rustfmt: kernel
+	@$(VM)/rustfmt.sh
+rustfmtcheck: kernel
+	@$(VM)/rustfmt.sh --check
 
 check:
 	@$(VM)/check.sh

@@ -214,9 +214,10 @@ pub(crate) fn create_device(mtype: &Type, uuid: Uuid) -> Result {
         return Err(err);
     }
     // SAFETY: The device is added; the driver is the parent's registered one.
-    let attached =
-        to_result(unsafe { bindings::device_driver_attach(driver.device_driver(), mdev.raw_dev()) })
-            .and_then(|()| mdev_sysfs::add_links(&mdev));
+    let attached = to_result(unsafe {
+        bindings::device_driver_attach(driver.device_driver(), mdev.raw_dev())
+    })
+    .and_then(|()| mdev_sysfs::add_links(&mdev));
     if let Err(err) = attached {
         dev_warn!(parent.dev(), "MDEV: creating {} failed: {:?}\n", uuid, err);
         // SAFETY: Undoing `device_add`; this unbinds the vendor driver.
@@ -314,7 +315,10 @@ unsafe extern "C" fn mdev_rs_register_parent(
     types: *mut *mut mdev_h::mdev_type,
     nr_types: c_uint,
 ) -> c_int {
-    if parent.is_null() || dev.is_null() || mdev_driver.is_null() || (types.is_null() && nr_types != 0)
+    if parent.is_null()
+        || dev.is_null()
+        || mdev_driver.is_null()
+        || (types.is_null() && nr_types != 0)
     {
         pr_err!("mdev_register_parent: missing parent, device, driver or types\n");
         return EINVAL.to_errno();

@@ -46,6 +46,10 @@ pub(crate) unsafe fn is_mdev(dev: *mut bindings::device) -> bool {
 }
 
 /// Drivers never match: the core binds explicitly.
+///
+/// # Safety
+///
+/// Called by the driver core; the arguments are not used.
 unsafe extern "C" fn bus_match(
     _dev: *mut bindings::device,
     _drv: *const bindings::device_driver,
@@ -113,7 +117,9 @@ impl Drop for BusRegistration {
 /// `drv` must point to a valid `mdev_driver` that stays valid until
 /// `mdev_unregister_driver()` is called for it.
 #[no_mangle]
-pub(crate) unsafe extern "C" fn mdev_rs_register_driver(drv: *mut crate::mdev_h::mdev_driver) -> c_int {
+pub(crate) unsafe extern "C" fn mdev_rs_register_driver(
+    drv: *mut crate::mdev_h::mdev_driver,
+) -> c_int {
     // SAFETY: The caller passes a valid driver.
     let driver = unsafe { Driver::from_raw(drv) };
     if driver.device_api().is_none() {

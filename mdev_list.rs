@@ -119,7 +119,9 @@ impl MdevList {
 
     /// Whether a device with `uuid` exists, whatever its state.
     pub(crate) fn contains(&self, uuid: &Uuid) -> bool {
-        self.index.as_ref().is_some_and(|index| index.get(uuid).is_some())
+        self.index
+            .as_ref()
+            .is_some_and(|index| index.get(uuid).is_some())
     }
 
     /// Reserves `dev`'s UUID: the device enters the list as

@@ -58,7 +58,7 @@ static TYPE_GROUP: StaticC<bindings::attribute_group> = StaticC(bindings::attrib
         is_visible: Some(type_attr_is_visible),
     },
     __bindgen_anon_2: bindings::attribute_group__bindgen_ty_2 {
-        attrs_const: &TYPE_ATTRS.0 as *const _ as *const *const bindings::attribute,
+        attrs_const: addr_of!(TYPE_ATTRS.0).cast::<*const bindings::attribute>(),
     },
     // SAFETY: All-zero is valid for the remaining fields.
     ..unsafe { core::mem::zeroed() }
@@ -135,13 +135,16 @@ unsafe extern "C" fn type_attr_show(
     let mtype = unsafe { Type::from_kobj(kobj) };
     let driver = mtype.parent().driver();
     let attr = attr.cast_const();
-    // SAFETY (each `emit` and `show_description`): `buf` is a show buffer.
+    // SAFETY: `buf` is a show buffer, as `emit` and `show_description` need.
     unsafe {
         if core::ptr::eq(attr, &DEVICE_API.0) {
             let api = driver.device_api().unwrap_or(c"");
             emit(buf, fmt!("{}\n", api.to_str().unwrap_or("")))
         } else if core::ptr::eq(attr, &NAME.0) {
-            emit(buf, fmt!("{}\n", mtype.pretty_name().to_str().unwrap_or("")))
+            emit(
+                buf,
+                fmt!("{}\n", mtype.pretty_name().to_str().unwrap_or("")),
+            )
         } else if core::ptr::eq(attr, &AVAILABLE_INSTANCES.0) {
             emit(buf, fmt!("{}\n", driver.available_instances(mtype)))
         } else if core::ptr::eq(attr, &DESCRIPTION.0) {
@@ -208,8 +211,7 @@ pub(crate) fn add_parent(parent: &Parent) -> Result {
     // SAFETY: Setting a field of the registering parent.
     unsafe { (*parent.as_raw()).mdev_types_kset = kset };
 
-    let mut added = 0usize;
-    for mtype in parent.types() {
+    for (added, mtype) in parent.types().enumerate() {
         if let Err(err) = add_type(parent, mtype) {
             for done in parent.types().take(added) {
                 remove_type(done);
@@ -218,7 +220,6 @@ pub(crate) fn add_parent(parent: &Parent) -> Result {
             unsafe { bindings::kset_unregister(kset) };
             return Err(err);
         }
-        added += 1;
     }
     Ok(())
 }
@@ -249,7 +250,8 @@ fn add_type(parent: &Parent, mtype: &Type) -> Result {
         return Err(Error::from_errno(ret));
     }
     // SAFETY: The type's kobject was just added.
-    let devices = unsafe { bindings::kobject_create_and_add(c"devices".as_char_ptr(), mtype.kobj()) };
+    let devices =
+        unsafe { bindings::kobject_create_and_add(c"devices".as_char_ptr(), mtype.kobj()) };
     if devices.is_null() {
         // SAFETY: Undoing the add above.
         unsafe {
@@ -291,7 +293,11 @@ pub(crate) fn add_links(mdev: &MdevDevice) -> Result {
     unsafe {
         let dev_kobj = &raw mut (*mdev.raw_dev()).kobj;
         let name = bindings::dev_name(mdev.raw_dev());
-        to_result_c(bindings::sysfs_create_link(mtype.devices_kobj(), dev_kobj, name))?;
+        to_result_c(bindings::sysfs_create_link(
+            mtype.devices_kobj(),
+            dev_kobj,
+            name,
+        ))?;
         let ret = bindings::sysfs_create_link(dev_kobj, mtype.kobj(), c"mdev_type".as_char_ptr());
         if ret != 0 {
             bindings::sysfs_remove_link(mtype.devices_kobj(), name);
@@ -331,7 +337,7 @@ static DEVICE_ATTRS: StaticC<[*const bindings::attribute; 2]> =
 
 static DEVICE_GROUP: StaticC<bindings::attribute_group> = StaticC(bindings::attribute_group {
     __bindgen_anon_2: bindings::attribute_group__bindgen_ty_2 {
-        attrs_const: &DEVICE_ATTRS.0 as *const _ as *const *const bindings::attribute,
+        attrs_const: addr_of!(DEVICE_ATTRS.0).cast::<*const bindings::attribute>(),
     },
     // SAFETY: All-zero is valid for the remaining fields.
     ..unsafe { core::mem::zeroed() }

@@ -14,13 +14,32 @@ VM=$(cd "$(dirname "$0")" && pwd)
 pass=0 fail=0 skip=0
 
 "$VM/setup-toolchain.sh"
-"$VM/build-kernel.sh" >/dev/null
 
 add_totals() { # the "N passed, N failed, N skipped" line of a run
 	local p f s
 	read -r p _ f _ s _ <<< "$(echo "$1" | tr -d ',')"
 	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
 }
+
+echo "=== lint: rustfmt and clippy on the Rust sources ==="
+KBUILD=$("$VM/build-kernel.sh")
+if "$VM/rustfmt.sh" --check >/dev/null 2>&1; then
+	echo "ok: rustfmt --check is clean"; pass=$((pass + 1))
+else
+	echo "FAILED: rustfmt --check reports differences (run make rustfmt)"; fail=$((fail + 1))
+fi
+REPO=$(cd "$VM/../../.." && pwd)
+lint_dirs="$REPO $VM/splat_selftest"
+clippy_out=$(for d in $lint_dirs; do
+	touch "$d"/*.rs
+	"$VM/kmake.sh" "$KBUILD" "$d" CLIPPY=1 modules 2>&1
+done)
+if echo "$clippy_out" | grep -qE '^(warning|error)'; then
+	echo "$clippy_out" | grep -E '^(warning|error)' -A8 | head -n 60
+	echo "FAILED: clippy or rustc warns about our code"; fail=$((fail + 1))
+else
+	echo "ok: CLIPPY=1 build has no warnings"; pass=$((pass + 1))
+fi
 
 echo "=== runner self-test: the splat detector must catch a deliberate WARNING ==="
 set +e
