@@ -37,6 +37,10 @@ step "the mdev_type link and the type's devices/"
 echo "mdev_type -> $(readlink -f "/sys/bus/mdev/devices/$uuid/mdev_type")"
 ls -l "$type/devices/"
 echo "available_instances of mtty-2 is now $(cat "$type/available_instances")"
+if [ -r /sys/kernel/debug/mdev_rs/devices ]; then
+	step "the Rust core's device list: cat /sys/kernel/debug/mdev_rs/devices"
+	cat /sys/kernel/debug/mdev_rs/devices
+fi
 
 step "echo 1 > /sys/bus/mdev/devices/$uuid/remove"
 echo 1 > "/sys/bus/mdev/devices/$uuid/remove"

@@ -38,7 +38,7 @@ splat-selftest)
 	./run_kselftest.sh -t mdev:splat_check.sh
 	;;
 demo)
-	/usr/bin/mdev-demo
+	/usr/bin/mdev-demo || echo "mdev-guest: demo failed"
 	;;
 script)
 	# Developer aid: run-vm.sh --script FILE runs FILE here instead of the tests.
@@ -48,7 +48,7 @@ script)
 	./run_kselftest.sh
 	;;
 esac
-echo "mdev-guest: run_kselftest exit=$?"
+echo "mdev-guest: finished with status $?"
 echo "mdev-guest: done"
 sync
 poweroff -f

@@ -48,5 +48,5 @@ if ! grep -q '^mdev-guest: done' "$LOG"; then
 	echo "run-vm: the guest did not finish; last console lines:" >&2
 	tail -n 60 "$LOG" >&2
 fi
-[ "$MODE" = demo ] && { grep -q '^mdev-guest: done' "$LOG"; exit; }
+[ "$MODE" = demo ] && { grep -q "^demo finished" "$LOG"; exit; }
 awk -f "$VM/ktap-summary.awk" "$LOG"
