@@ -12,7 +12,7 @@
 VM := $(CURDIR)/tools/testing/vm
 CACHE := $(or $(MDEV_CACHE),/var/cache/mdev-rs)
 
-.PHONY: all modules modules_install check demo setup kernel clean distclean rustfmt rustfmtcheck
+.PHONY: all modules modules_install check demo bench setup kernel clean distclean rustfmt rustfmtcheck
 
 all: modules
 
@@ -41,6 +41,11 @@ check:
 
 demo:
 	@$(VM)/run-vm.sh --mode demo --core $(or $(MDEV_CORE),rust)
+
+# Create/remove cost with 50 and with 50,000 devices, C core vs Rust core,
+# in one boot (MDEV_BENCH_LARGE=N for another size).
+bench:
+	@$(VM)/run-vm.sh --mode bench --timeout 3600
 
 # Forget every cached toolchain, kernel build and guest image.
 distclean: clean

@@ -7,7 +7,7 @@
 #
 # Environment from the kernel command line:
 #   MDEV_CORE=rust|c     which mdev core the tests load (default rust)
-#   MDEV_GUEST_MODE=tests|splat-selftest|demo|script
+#   MDEV_GUEST_MODE=tests|splat-selftest|demo|bench|script
 
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 mount -t proc proc /proc
@@ -39,6 +39,9 @@ splat-selftest)
 	;;
 demo)
 	/usr/bin/mdev-demo || echo "mdev-guest: demo failed"
+	;;
+bench)
+	/usr/bin/mdev-bench || echo "mdev-guest: bench failed"
 	;;
 script)
 	# Developer aid: run-vm.sh --script FILE runs FILE here instead of the tests.

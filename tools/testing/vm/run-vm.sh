@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Build what is missing, boot the test kernel under QEMU, run the guest and
-# print its verdict:  run-vm.sh [--core rust|c] [--mode tests|splat-selftest|demo]
+# print its verdict:  run-vm.sh [--core rust|c] [--mode tests|splat-selftest|demo|bench]
 #
 # Prints the guest console as it goes, then the failed test points and a last
 # line "N passed, N failed, N skipped".  Exits non-zero on any failure, a
@@ -10,7 +10,7 @@
 
 set -euo pipefail
 VM=$(cd "$(dirname "$0")" && pwd)
-CORE=${MDEV_CORE:-rust} MODE=tests TIMEOUT=${MDEV_VM_TIMEOUT:-1200} QUIET=0 LOGLEVEL=5
+CORE=${MDEV_CORE:-rust} MODE=tests TIMEOUT=${MDEV_VM_TIMEOUT:-1200} QUIET=0 LOGLEVEL=5 MEM=2048
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--core) CORE=$2; shift 2 ;;
@@ -19,9 +19,10 @@ while [ $# -gt 0 ]; do
 	--quiet) QUIET=1; shift ;;
 	--script) MODE=script; export MDEV_GUEST_SCRIPT=$(realpath "$2"); shift 2 ;;
 	--loglevel) LOGLEVEL=$2; shift 2 ;;
-	*) echo "usage: $0 [--core rust|c] [--mode tests|splat-selftest|demo] [--timeout S] [--quiet] [--script FILE] [--loglevel N]" >&2; exit 2 ;;
+	*) echo "usage: $0 [--core rust|c] [--mode tests|splat-selftest|demo|bench] [--timeout S] [--quiet] [--script FILE] [--loglevel N]" >&2; exit 2 ;;
 	esac
 done
+[ "$MODE" = bench ] && MEM=6144
 case "$CORE" in rust|c) ;; *) echo "error: MDEV_CORE must be rust or c, not '$CORE'" >&2; exit 2 ;; esac
 
 "$VM/setup-toolchain.sh"
@@ -36,10 +37,10 @@ LOG=$RUN/console-$MODE-$CORE.log
 
 echo "run-vm: booting $KBUILD (core=$CORE, mode=$MODE, timeout ${TIMEOUT}s); console log: $LOG" >&2
 set +e
-timeout --kill-after=10 "$TIMEOUT" qemu-system-x86_64 -accel tcg -m 2048 -smp 2 \
+timeout --kill-after=10 "$TIMEOUT" qemu-system-x86_64 -accel tcg -m $MEM -smp 2 \
 	-display none -monitor none -serial stdio -no-reboot \
 	-kernel "$KBUILD/arch/x86/boot/bzImage" -initrd "$INITRD" \
-	-append "console=ttyS0 panic=-1 loglevel=$LOGLEVEL MDEV_CORE=$CORE MDEV_GUEST_MODE=$MODE" \
+	-append "console=ttyS0 panic=-1 loglevel=$LOGLEVEL MDEV_CORE=$CORE MDEV_GUEST_MODE=$MODE ${MDEV_BENCH_LARGE:+MDEV_BENCH_LARGE=$MDEV_BENCH_LARGE}" \
 	</dev/null 2>&1 | tr -d '\r' | if [ "$QUIET" = 1 ]; then cat > "$LOG"; else tee "$LOG"; fi
 qemu_rc=${PIPESTATUS[0]}
 set -e
@@ -49,4 +50,5 @@ if ! grep -q '^mdev-guest: done' "$LOG"; then
 	tail -n 60 "$LOG" >&2
 fi
 [ "$MODE" = demo ] && { grep -q "^demo finished" "$LOG"; exit; }
+[ "$MODE" = bench ] && { grep -q "^bench finished" "$LOG"; exit; }
 awk -f "$VM/ktap-summary.awk" "$LOG"

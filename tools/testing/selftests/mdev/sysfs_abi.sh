@@ -8,7 +8,7 @@
 . ./mdev_lib.sh
 
 ktap_print_header
-ktap_set_plan 31
+ktap_set_plan 35
 unload_all
 tv_load || ktap_exit_fail_msg "cannot load $TV on $(core_module)"
 
@@ -50,6 +50,18 @@ ktap_check "remove of 0 succeeds and does nothing" "OK yes" \
 	"$(mdev_write "$D/remove" 0) $(test -d "$D" && echo yes)"
 ktap_check "remove of 0x1 removes the device" "OK no" \
 	"$(mdev_write "$D/remove" 0x1) $(test -d "$D" && echo yes || echo no)"
+
+# --- Drivers: registered on the bus, bound only by the core's explicit attach ---
+ktap_check "mdev_register_driver refuses a driver without device_api (EINVAL)" -22 "$(tv_param no_api_result)"
+DRV=/sys/bus/mdev/drivers/mdev_test_vendor
+ktap_assert "the vendor driver is registered on the mdev bus" test -d "$DRV"
+U=$(new_uuid)
+create "$A" "$U" >/dev/null
+ktap_check "a device can be unbound from its driver through sysfs" "OK no" \
+	"$(mdev_write "$DRV/unbind" "$U") $(test -e "$MDEV_BUS/$U/driver" && echo yes || echo no)"
+ktap_check "binding through sysfs fails: drivers never match (ENODEV)" ENODEV \
+	"$(mdev_write "$DRV/bind" "$U")"
+remove "$U" >/dev/null
 
 # --- What create accepts ---
 U=$(new_uuid)

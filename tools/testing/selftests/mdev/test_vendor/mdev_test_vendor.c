@@ -17,6 +17,8 @@
  *
  * Load-time parameters: nr_parents (1 or 2), max_instances, and
  * use_get_available / describe to leave those optional ops out.
+ * no_api_result shows what mdev_register_driver() answered for a driver
+ * without device_api (tried at load, must be -EINVAL).
  */
 #include <linux/atomic.h>
 #include <linux/delay.h>
@@ -51,6 +53,9 @@ static unsigned int remove_delay_ms;
 module_param(remove_delay_ms, uint, 0644);
 static unsigned int probe_errno;
 module_param(probe_errno, uint, 0644);
+
+static int no_api_result;
+module_param(no_api_result, int, 0444);
 
 static atomic_t probes = ATOMIC_INIT(0);
 static atomic_t removes = ATOMIC_INIT(0);
@@ -87,10 +92,18 @@ static const struct kernel_param_ops hold_ops_ops = {
 module_param_cb(hold_ops, &hold_ops_ops, &hold_ops, 0644);
 module_param_cb(ops_running, &counter_ops, &ops_running, 0444);
 
+/* msleep(0) would still sleep a jiffy. */
+static void delay_ms(unsigned int ms)
+{
+	if (ms)
+		msleep(ms);
+}
+
 static void hold_point(void)
 {
 	atomic_inc(&ops_running);
-	wait_event_timeout(hold_wq, !READ_ONCE(hold_ops), 60 * HZ);
+	if (READ_ONCE(hold_ops))
+		wait_event_timeout(hold_wq, !READ_ONCE(hold_ops), 60 * HZ);
 	atomic_dec(&ops_running);
 }
 
@@ -110,7 +123,7 @@ static int test_probe(struct mdev_device *mdev)
 {
 	unsigned int err = READ_ONCE(probe_errno);
 
-	msleep(READ_ONCE(probe_delay_ms));
+	delay_ms(READ_ONCE(probe_delay_ms));
 	hold_point();
 	atomic_inc(&probes);
 	if (err)
@@ -122,7 +135,7 @@ static int test_probe(struct mdev_device *mdev)
 
 static void test_remove(struct mdev_device *mdev)
 {
-	msleep(READ_ONCE(remove_delay_ms));
+	delay_ms(READ_ONCE(remove_delay_ms));
 	hold_point();
 	atomic_inc(&removes);
 }
@@ -146,6 +159,15 @@ static struct mdev_driver test_driver = {
 	},
 	.probe = test_probe,
 	.remove = test_remove,
+};
+
+/* Only registered to see it refused: it has no device_api. */
+static struct mdev_driver no_api_driver = {
+	.driver = {
+		.name = "mdev_test_no_api",
+		.owner = THIS_MODULE,
+		.mod_name = KBUILD_MODNAME,
+	},
 };
 
 static void test_device_release(struct device *dev)
@@ -177,6 +199,10 @@ static int __init test_init(void)
 		test_driver.get_available = test_get_available;
 	if (describe)
 		test_driver.show_description = test_show_description;
+
+	no_api_result = mdev_register_driver(&no_api_driver);
+	if (!no_api_result)
+		mdev_unregister_driver(&no_api_driver);
 
 	ret = mdev_register_driver(&test_driver);
 	if (ret)
