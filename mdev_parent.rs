@@ -98,8 +98,10 @@ impl Parent {
     pub(crate) fn try_read_unreg(&self) -> Option<UnregReadGuard<'_>> {
         // SAFETY: `unreg_sem` was initialised by `mdev_register_parent`.
         let locked = unsafe { bindings::down_read_trylock(self.unreg_sem()) } != 0;
-        // INVARIANT: The read lock is held when the guard is made.
-        locked.then_some(UnregReadGuard(self))
+        // Not `then_some`: its argument would be built, and dropped (so
+        // unlocked), even when the trylock failed.
+        // INVARIANT: The guard is only made when the read lock is held.
+        locked.then(|| UnregReadGuard(self))
     }
 
     /// Takes `unreg_sem` for writing: no create or remove runs any more.

@@ -26,13 +26,15 @@ fi
 if [ "${MDEV_REBUILD:-0}" = 1 ]; then
 	rm -rf "$KBUILD"
 fi
+JOBS=$(($(nproc) + 1))
+kmake() { make -s -C "$KSRC" O="$KBUILD" "$@"; }
+
 if [ -f "$KBUILD/.mdev-build-done" ]; then
+	# The uapi headers for the test programs (added after some caches were made).
+	[ -f "$KBUILD/usr/include/linux/vfio.h" ] || kmake headers_install >/dev/null
 	echo "$KBUILD"
 	exit 0
 fi
-
-JOBS=$(($(nproc) + 1))
-kmake() { make -s -C "$KSRC" O="$KBUILD" "$@"; }
 
 mkdir -p "$KBUILD"
 kmake rustavailable >/dev/null 2>"$KBUILD/rustavailable.log" ||
@@ -64,6 +66,7 @@ kmake -j"$JOBS" bzImage modules >"$KBUILD/build.log" 2>&1 || {
 }
 rm -rf "$KBUILD/modinstall"
 kmake INSTALL_MOD_PATH="$KBUILD/modinstall" INSTALL_MOD_STRIP=1 modules_install >/dev/null
+kmake headers_install >/dev/null
 touch "$KBUILD/.mdev-build-done"
 say "kernel ready"
 echo "$KBUILD"

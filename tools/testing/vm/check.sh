@@ -21,8 +21,8 @@ add_totals() { # the "N passed, N failed, N skipped" line of a run
 	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
 }
 
-echo "=== lint: rustfmt and clippy on the Rust sources ==="
 KBUILD=$("$VM/build-kernel.sh")
+echo "=== lint: rustfmt and clippy on the Rust sources ==="
 if "$VM/rustfmt.sh" --check >/dev/null 2>&1; then
 	echo "ok: rustfmt --check is clean"; pass=$((pass + 1))
 else

@@ -50,8 +50,8 @@ cp "$KSRC/tools/testing/selftests/run_kselftest.sh" "$KST/"
 cp "$KSRC"/tools/testing/selftests/kselftest/{runner.sh,ktap_helpers.sh} "$KST/kselftest/"
 SELFTESTS_OUT=$CACHE/selftests-build
 mkdir -p "$SELFTESTS_OUT"
-make -s -C "$REPO/tools/testing/selftests/mdev" KSRC="$KSRC" OUTPUT="$SELFTESTS_OUT" \
-	INSTALL_PATH="$KST/mdev" install >/dev/null || die "building the mdev kselftests failed"
+make -s -C "$REPO/tools/testing/selftests/mdev" KSRC="$KSRC" KHDR="$KBUILD/usr/include" \
+	OUTPUT="$SELFTESTS_OUT" INSTALL_PATH="$KST/mdev" install >/dev/null || die "building the mdev kselftests failed"
 make -s --no-print-directory -C "$REPO/tools/testing/selftests/mdev" KSRC="$KSRC" \
 	OUTPUT="$SELFTESTS_OUT" COLLECTION=mdev emit_tests > "$KST/kselftest-list.txt"
 

@@ -9,7 +9,7 @@
 . ./mdev_lib.sh
 
 ktap_print_header
-ktap_set_plan 21
+ktap_set_plan 25
 unload_all
 : > /run/uevents.log
 tv_load || ktap_exit_fail_msg "cannot load $TV on $(core_module)"
@@ -102,6 +102,30 @@ removes=$(echo "$exit_line" | sed 's/.*removes=\([0-9]*\)/\1/')
 # A create op that failed on purpose (EIO) has no remove op.
 ktap_check "every successful create op had its remove op" "$((probes - failed_probes))" "$removes"
 ktap_check "no warning in the kernel log" "$warnings" "$(nr_warnings)"
+
+# --- Creates and removes that start once unregistration has begun: ENODEV ---
+tv_load || ktap_exit_fail_msg "cannot reload $TV"
+failed_probes=0
+old=$(new_uuid)
+create "$A" "$old" >/dev/null
+tv_param hold_ops 1
+create "$A" "$(new_uuid)" > /tmp/held.out &
+wait_for 20 ops_running_is 1
+# rmmod now waits in mdev_unregister_parent() for the held create.
+unload_module $TV &
+rmmod_pid=$!
+module_going() { test "$(cat /sys/module/$TV/initstate 2>/dev/null)" = going; }
+wait_for 20 module_going
+sleep 0.5
+# Parent 1 is already gone; parent 0 waits, with its types still in sysfs.
+ktap_check "a create that starts during unregistration fails with ENODEV" ENODEV \
+	"$(create "$(tv_type 0 b)" "$(new_uuid)")"
+ktap_check "a remove that starts during unregistration fails with ENODEV" ENODEV "$(remove "$old")"
+echo 0 > "$TV_PARAMS/hold_ops"
+wait $rmmod_pid
+wait
+ktap_check "the create that unregistration waited for had succeeded" OK "$(cat /tmp/held.out)"
+ktap_check "unregistration then removed every device" 0 "$(nr_devices)"
 
 # --- MDEV_STATE uevents on the parent (the helper runs asynchronously) ---
 sleep 1
