@@ -329,6 +329,15 @@ mod tests {
         Ok(dev)
     }
 
+    /// An initialised list on the heap, where it does not move.
+    fn new_list() -> Result<KBox<MdevList>> {
+        let mut list = KBox::new(MdevList::new(), GFP_KERNEL)?;
+        // SAFETY: Called once; the box does not move.
+        unsafe { list.init() };
+        Ok(list)
+    }
+
+    /// The list's view of a fake device.
     fn ptr(dev: &Opaque<mdev_h::mdev_device>) -> NonNull<mdev_h::mdev_device> {
         NonNull::from(dev).cast()
     }
@@ -338,9 +347,7 @@ mod tests {
 
     #[test]
     fn list_and_index_agree() -> Result {
-        let mut list = KBox::new(MdevList::new(), GFP_KERNEL)?;
-        // SAFETY: Called once; the box does not move.
-        unsafe { list.init() };
+        let mut list = new_list()?;
         let a = fake_device(A)?;
         let b = fake_device(B)?;
         let b_twin = fake_device(B)?;
@@ -374,9 +381,7 @@ mod tests {
 
     #[test]
     fn state_moves_only_for_the_listed_device() -> Result {
-        let mut list = KBox::new(MdevList::new(), GFP_KERNEL)?;
-        // SAFETY: Called once; the box does not move.
-        unsafe { list.init() };
+        let mut list = new_list()?;
         let a = fake_device(A)?;
         let a_twin = fake_device(A)?;
         // SAFETY: The device outlives its time on the list.

@@ -112,11 +112,13 @@ tv_param hold_ops 1
 create "$A" "$(new_uuid)" > /tmp/held.out &
 wait_for 20 ops_running_is 1
 # rmmod now waits in mdev_unregister_parent() for the held create.
-unload_module $TV &
+rmmod $TV &
 rmmod_pid=$!
-module_going() { test "$(cat /sys/module/$TV/initstate 2>/dev/null)" = going; }
-wait_for 20 module_going
-sleep 0.5
+# wchan names the first function outside the scheduler and locking code.
+rmmod_waits() {
+	grep -q unregister_parent "/proc/$rmmod_pid/wchan" 2>/dev/null
+}
+wait_for 20 rmmod_waits || ktap_print_msg "rmmod not seen waiting in unregistration"
 # Parent 1 is already gone; parent 0 waits, with its types still in sysfs.
 ktap_check "a create that starts during unregistration fails with ENODEV" ENODEV \
 	"$(create "$(tv_type 0 b)" "$(new_uuid)")"
