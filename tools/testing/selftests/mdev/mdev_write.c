@@ -4,29 +4,43 @@
  * result in a form a shell test can compare: "OK" or the errno's name
  * ("EEXIST", "EINVAL", ...).  Shell redirections cannot tell errnos apart.
  *
- * Usage: mdev_write [-n] FILE STRING    (-n appends one newline)
+ * Usage: mdev_write [-n] [-w FLAG] FILE STRING
+ *   -n       append one newline
+ *   -w FLAG  open FILE, create FLAG.opened, wait until the file FLAG
+ *            exists, then write: for writing through a file descriptor
+ *            opened earlier
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 int main(int argc, char **argv)
 {
+	const char *flag = NULL;
 	int newline = 0, fd;
 	size_t len;
 	char *buf;
 	ssize_t n;
 
-	if (argc > 1 && !strcmp(argv[1], "-n")) {
-		newline = 1;
-		argv++;
-		argc--;
+	for (;;) {
+		if (argc > 1 && !strcmp(argv[1], "-n")) {
+			newline = 1;
+			argv++;
+			argc--;
+		} else if (argc > 2 && !strcmp(argv[1], "-w")) {
+			flag = argv[2];
+			argv += 2;
+			argc -= 2;
+		} else {
+			break;
+		}
 	}
 	if (argc != 3) {
-		fprintf(stderr, "usage: mdev_write [-n] FILE STRING\n");
+		fprintf(stderr, "usage: mdev_write [-n] [-w FLAG] FILE STRING\n");
 		return 2;
 	}
 	len = strlen(argv[2]);
@@ -41,6 +55,16 @@ int main(int argc, char **argv)
 	if (fd < 0) {
 		printf("%s\n", strerrorname_np(errno));
 		return 1;
+	}
+	if (flag) {
+		const struct timespec tick = { .tv_nsec = 10 * 1000 * 1000 };
+		char opened[4096];
+		int waited;
+
+		snprintf(opened, sizeof(opened), "%s.opened", flag);
+		close(open(opened, O_WRONLY | O_CREAT, 0644));
+		for (waited = 0; access(flag, F_OK) && waited < 3000; waited++)
+			nanosleep(&tick, NULL);
 	}
 	n = write(fd, buf, len);
 	if (n < 0) {
