@@ -9,6 +9,9 @@
  *   -w FLAG  open FILE, create FLAG.opened, wait until the file FLAG
  *            exists, then write: for writing through a file descriptor
  *            opened earlier
+ *   -f N     fail the N-th fault-injection point of the write (through
+ *            /proc/self/fail-nth) and append " fault" if it was reached,
+ *            " nofault" if the write had fewer than N such points
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,8 +23,8 @@
 
 int main(int argc, char **argv)
 {
-	const char *flag = NULL;
-	int newline = 0, fd;
+	const char *flag = NULL, *fail_nth = NULL;
+	int newline = 0, fd, nth_fd = -1;
 	size_t len;
 	char *buf;
 	ssize_t n;
@@ -31,6 +34,10 @@ int main(int argc, char **argv)
 			newline = 1;
 			argv++;
 			argc--;
+		} else if (argc > 2 && !strcmp(argv[1], "-f")) {
+			fail_nth = argv[2];
+			argv += 2;
+			argc -= 2;
 		} else if (argc > 2 && !strcmp(argv[1], "-w")) {
 			flag = argv[2];
 			argv += 2;
@@ -66,7 +73,28 @@ int main(int argc, char **argv)
 		for (waited = 0; access(flag, F_OK) && waited < 3000; waited++)
 			nanosleep(&tick, NULL);
 	}
+	if (fail_nth) {
+		/* Armed last, so that only the write itself counts. */
+		nth_fd = open("/proc/self/fail-nth", O_RDWR);
+		if (nth_fd < 0 || write(nth_fd, fail_nth, strlen(fail_nth)) < 0) {
+			printf("NOFAILNTH\n");
+			return 2;
+		}
+	}
 	n = write(fd, buf, len);
+	if (fail_nth) {
+		int saved = errno;
+		char left[16] = "";
+
+		/* Reads 0 once the failure was injected; disarms either way. */
+		if (pread(nth_fd, left, sizeof(left) - 1, 0) < 0)
+			left[0] = '?';
+		if (write(nth_fd, "0", 1) < 0)
+			left[0] = '?';
+		printf("%s %s\n", n < 0 ? strerrorname_np(saved) : "OK",
+		       atoi(left) == 0 && left[0] == '0' ? "fault" : "nofault");
+		return n < 0;
+	}
 	if (n < 0) {
 		printf("%s\n", strerrorname_np(errno));
 		return 1;

@@ -1,0 +1,86 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Nothing is leaked or half-created after an error: every allocation that a
+# create, and then a remove, makes is failed in turn (per task, through
+# /proc/self/fail-nth with failslab), and after each attempt the device is
+# either complete or absent, the instance count is exact, and nothing is left
+# in sysfs.  splat_check.sh, which runs later, catches leaks and warnings.
+
+. ./mdev_lib.sh
+
+ktap_print_header
+F=/sys/kernel/debug/failslab
+if [ ! -w /proc/self/fail-nth ] || [ ! -d $F ]; then
+	ktap_skip_all "no fault injection (CONFIG_FAULT_INJECTION_DEBUG_FS, CONFIG_FAILSLAB)"
+	exit "$KSFT_SKIP"
+fi
+ktap_set_plan 7
+unload_all
+tv_load || ktap_exit_fail_msg "cannot load $TV on $(core_module)"
+A=$(tv_type 0 a)
+avail=$(cat "$A/available_instances")
+
+# Sleeping allocations too, silently: the stack dumps would only be noise.
+echo N > $F/ignore-gfp-wait
+echo 0 > $F/verbose
+
+# --- create ---
+n=1 bad="" lost="" failed=0
+while [ $n -le 400 ]; do
+	U=$(new_uuid)
+	set -- $(./mdev_write -n -f $n "$A/create" "$U")
+	result=$1 injected=$2
+	if [ "$result" = OK ]; then
+		[ -d "$MDEV_BUS/$U" ] || bad="$bad $n:missing"
+		remove "$U" >/dev/null
+	else
+		failed=$((failed + 1))
+		[ -e "$MDEV_BUS/$U" ] && { bad="$bad $n:left"; remove "$U" >/dev/null; }
+	fi
+	[ "$(ls "$A/devices")" = "" ] || bad="$bad $n:link"
+	if [ "$(cat "$A/available_instances")" != "$avail" ]; then
+		lost="$lost $n"
+		avail=$(cat "$A/available_instances")
+	fi
+	[ "$injected" = fault ] || break
+	n=$((n + 1))
+done
+ktap_print_msg "create: $((n - 1)) allocations failed in turn, $failed creates failed"
+[ -z "$lost" ] || ktap_print_msg "an instance was lost when allocation$lost failed"
+ktap_check "each failed allocation in create leaves the device complete or absent" "" "$bad"
+# The C core takes the instance before it allocates the device and does not
+# give it back when that allocation fails.
+ktap_improvement "no failed allocation in create loses an instance" test -z "$lost"
+ktap_assert "create was failed at more than 10 allocations" test "$n" -gt 10
+ktap_assert "the UUID index is still right: a fresh create and remove work" \
+	test "$(create "$A" "$U") $(remove "$U")" = "OK OK"
+
+# --- remove ---
+avail=$(cat "$A/available_instances")
+n=1 bad=""
+while [ $n -le 400 ]; do
+	U=$(new_uuid)
+	create "$A" "$U" >/dev/null
+	set -- $(./mdev_write -f $n "$MDEV_BUS/$U/remove" 1)
+	result=$1 injected=$2
+	if [ "$result" = OK ]; then
+		[ -e "$MDEV_BUS/$U" ] && bad="$bad $n:still-there"
+	elif [ -e "$MDEV_BUS/$U/remove" ]; then
+		# Refused before anything happened: it must still be removable.
+		[ "$(remove "$U")" = OK ] || bad="$bad $n:stuck"
+	elif [ -e "$MDEV_BUS/$U" ]; then
+		bad="$bad $n:half-removed"
+	fi
+	[ "$(cat "$A/available_instances")" = "$avail" ] || bad="$bad $n:instances"
+	[ "$injected" = fault ] || break
+	n=$((n + 1))
+done
+ktap_print_msg "remove: $((n - 1)) allocations failed in turn"
+ktap_check "each failed allocation in remove leaves the device removed or removable" "" "$bad"
+ktap_check "nothing is left on the bus" 0 "$(nr_devices)"
+
+echo Y > $F/ignore-gfp-wait
+ktap_assert "the vendor unloads cleanly afterwards" unload_module $TV
+unload_all
+ktap_finished
