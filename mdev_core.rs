@@ -169,8 +169,9 @@ fn write_devices(_: &(), f: &mut kernel::fmt::Formatter<'_>) -> kernel::fmt::Res
         if result.is_err() {
             return;
         }
-        // SAFETY: Listed devices are alive while the list lock is held.
-        let mdev = unsafe { MdevDevice::from_raw(raw.as_ptr()) };
+        // SAFETY: The global list holds only `MdevDevice`s (see `reserve`), alive
+        // while the list lock is held.
+        let mdev = unsafe { MdevDevice::from_raw(raw.get()) };
         result = match state {
             // A reserved device's create, and an active device's parent, keep
             // the parent registered, so the vendor's objects are valid.

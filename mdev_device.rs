@@ -25,7 +25,6 @@ use kernel::{
     bindings,
     error::to_result,
     prelude::*,
-    str::CString,
     sync::aref::{ARef, AlwaysRefCounted},
     types::Opaque, //
 };
@@ -94,6 +93,11 @@ impl MdevDevice {
         unsafe { Self::from_raw(mdev) }
     }
 
+    /// The C object, as the global list sees it.
+    pub(crate) fn raw(&self) -> &Opaque<mdev_h::mdev_device> {
+        &self.raw
+    }
+
     /// The C object.
     pub(crate) fn as_raw(&self) -> *mut mdev_h::mdev_device {
         self.raw.get()
@@ -159,12 +163,16 @@ impl MdevDevice {
         unsafe { ARef::from_raw(this) }
     }
 
-    /// Names the device by its UUID, as `%pUl` would.
+    /// Names the device by its UUID, in the kernel's `%pUl` form.
     pub(crate) fn set_name(&self) -> Result {
-        let name = CString::try_from_fmt(fmt!("{}", self.uuid()))?;
-        // SAFETY: The device is initialised; the format consumes one string.
+        // SAFETY: The device is initialised; `%pUl` reads the 16 bytes of the
+        // device's own `guid_t`, which lives as long as the device.
         to_result(unsafe {
-            bindings::dev_set_name(self.raw_dev(), c"%s".as_char_ptr(), name.as_char_ptr())
+            bindings::dev_set_name(
+                self.raw_dev(),
+                c"%pUl".as_char_ptr(),
+                &raw const (*self.as_raw()).uuid,
+            )
         })
     }
 

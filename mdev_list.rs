@@ -21,7 +21,8 @@ use core::{cell::UnsafeCell, ptr::NonNull};
 use kernel::{
     bindings,
     prelude::*,
-    rbtree::{self, RBTree, RBTreeNodeReservation}, //
+    rbtree::{self, RBTree, RBTreeNodeReservation},
+    types::Opaque, //
 };
 
 kernel::sync::global_lock! {
@@ -55,6 +56,9 @@ impl DeviceState {
         }
     }
 }
+
+/// The C object of a listed device, which is all the list looks at.
+pub(crate) type RawDevice = Opaque<mdev_h::mdev_device>;
 
 /// What the index knows about one device.
 pub(crate) struct IndexEntry {
@@ -117,27 +121,21 @@ impl MdevList {
         self.index.as_ref().map_or(0, |index| index.iter().count())
     }
 
-    /// Whether a device with `uuid` exists, whatever its state.
-    pub(crate) fn contains(&self, uuid: &Uuid) -> bool {
-        self.index
-            .as_ref()
-            .is_some_and(|index| index.get(uuid).is_some())
-    }
-
     /// Reserves `dev`'s UUID: the device enters the list as
     /// [`DeviceState::Reserved`]. Fails with `EEXIST` if the UUID is taken.
     ///
     /// # Safety
     ///
     /// `dev` must stay alive, with the same UUID, until [`MdevList::remove`]
-    /// takes it out again; it must not be on the list yet.
+    /// takes it out again; it must not be on the list yet. On failure the
+    /// list did not change.
     pub(crate) unsafe fn insert(
         &mut self,
         dev: NonNull<mdev_h::mdev_device>,
         reservation: Reservation,
     ) -> Result {
         // SAFETY: The caller guarantees `dev` is alive.
-        let uuid = Uuid::from_guid(unsafe { &(*dev.as_ptr()).uuid });
+        let uuid = Self::key(unsafe { dev.cast::<RawDevice>().as_ref() });
         match self.index.get_or_insert_with(RBTree::new).entry(uuid) {
             rbtree::Entry::Occupied(_) => return Err(EEXIST),
             rbtree::Entry::Vacant(vacant) => {
@@ -157,58 +155,46 @@ impl MdevList {
         Ok(())
     }
 
-    /// The index entry of `dev`, if `dev` itself (not only its UUID) is listed.
-    fn entry_of(&self, dev: NonNull<mdev_h::mdev_device>) -> Option<&IndexEntry> {
-        // SAFETY: The callers pass live devices.
-        let uuid = Uuid::from_guid(unsafe { &(*dev.as_ptr()).uuid });
-        self.index
-            .as_ref()?
-            .get(&uuid)
-            .filter(|entry| entry.dev == dev)
+    /// The index key of `dev`.
+    fn key(dev: &RawDevice) -> Uuid {
+        // SAFETY: `dev` is a live device; its UUID is set before it is shared
+        // and never changes.
+        Uuid::from_guid(unsafe { &(*dev.get()).uuid })
     }
 
-    /// The state of `dev`, or `None` if it is not listed.
-    pub(crate) fn state(&self, dev: NonNull<mdev_h::mdev_device>) -> Option<DeviceState> {
-        self.entry_of(dev).map(|entry| entry.state)
+    /// The state of `dev`, or `None` if `dev` itself (not only its UUID) is
+    /// not listed.
+    pub(crate) fn state(&self, dev: &RawDevice) -> Option<DeviceState> {
+        let entry = self.index.as_ref()?.get(&Self::key(dev))?;
+        (entry.dev == NonNull::from(dev).cast()).then_some(entry.state)
     }
 
-    /// Moves a listed `dev` to `state`; returns false if it is not listed.
-    pub(crate) fn set_state(
-        &mut self,
-        dev: NonNull<mdev_h::mdev_device>,
-        state: DeviceState,
-    ) -> bool {
-        // SAFETY: The callers pass live devices.
-        let uuid = Uuid::from_guid(unsafe { &(*dev.as_ptr()).uuid });
-        match self.index.as_mut().and_then(|index| index.get_mut(&uuid)) {
-            Some(entry) if entry.dev == dev => {
-                entry.state = state;
-                true
-            }
-            _ => false,
-        }
+    /// The state of `dev` for changing, as [`MdevList::state`]: one lookup.
+    pub(crate) fn state_mut(&mut self, dev: &RawDevice) -> Option<&mut DeviceState> {
+        let entry = self.index.as_mut()?.get_mut(&Self::key(dev))?;
+        (entry.dev == NonNull::from(dev).cast()).then_some(&mut entry.state)
     }
 
     /// Takes `dev` off the list and the index; returns false if it was not
     /// listed.
-    pub(crate) fn remove(&mut self, dev: NonNull<mdev_h::mdev_device>) -> bool {
-        if self.entry_of(dev).is_none() {
+    pub(crate) fn remove(&mut self, dev: &RawDevice) -> bool {
+        let Some(index) = self.index.as_mut() else {
             return false;
+        };
+        match index.find_mut(&Self::key(dev)) {
+            Some(entry) if entry.get().dev == NonNull::from(dev).cast() => {
+                entry.remove();
+            }
+            _ => return false,
         }
-        // SAFETY: The callers pass live devices.
-        let uuid = Uuid::from_guid(unsafe { &(*dev.as_ptr()).uuid });
-        // The entry exists (checked above), so the index exists too.
-        if let Some(index) = self.index.as_mut() {
-            index.remove(&uuid);
-        }
-        // SAFETY: `dev` is on the list (it was in the index, invariant).
-        unsafe { mdev_rs_list_del(&raw mut (*dev.as_ptr()).next) };
+        // SAFETY: `dev` is on the list: it was in the index (invariant).
+        unsafe { mdev_rs_list_del(&raw mut (*dev.get()).next) };
         // INVARIANT: The device left both the list and the index.
         true
     }
 
     /// Calls `f` for each device in creation order, with its state.
-    pub(crate) fn for_each(&self, mut f: impl FnMut(NonNull<mdev_h::mdev_device>, DeviceState)) {
+    pub(crate) fn for_each(&self, mut f: impl FnMut(&RawDevice, DeviceState)) {
         let head = self.head.get();
         // SAFETY: The list is initialised (invariant); the mutex, held by the
         // owner of `&self`, keeps it from changing.
@@ -217,10 +203,10 @@ impl MdevList {
             // SAFETY: Every node but the head is the `next` field of a live
             // `mdev_device` (invariant).
             let mdev = unsafe { kernel::container_of!(node, mdev_h::mdev_device, next) };
-            if let Some(dev) = NonNull::new(mdev) {
-                if let Some(state) = self.state(dev) {
-                    f(dev, state);
-                }
+            // SAFETY: Listed devices stay alive while the list is borrowed.
+            let dev = unsafe { &*mdev.cast::<RawDevice>() };
+            if let Some(state) = self.state(dev) {
+                f(dev, state);
             }
             // SAFETY: `node` is a valid list entry.
             node = unsafe { (*node).next };
@@ -243,31 +229,33 @@ pub(crate) unsafe fn init_global() {
 /// Reserves the UUID of a new device and takes an instance from its parent.
 ///
 /// Duplicates fail with `EEXIST` and a parent without instances left with
-/// `EUSERS`; on failure nothing has changed and the box is dropped, after
-/// the mutex is released. On success the box is leaked into the list, and
-/// the device must be released through its reference count.
+/// `EUSERS`, checked in that order as in the C core; on failure nothing has
+/// changed and the box is dropped, after the mutex is released. On success
+/// the box is leaked into the list, and the device must be released through
+/// its reference count.
 pub(crate) fn reserve(dev: KBox<MdevDevice>) -> Result<NonNull<MdevDevice>> {
     let reservation = Reservation::new(GFP_KERNEL)?;
-    let driver = dev.parent().driver();
+    let parent = dev.parent();
+    // The heap object does not move when the box does.
+    let ptr = NonNull::from(&*dev);
     let mut list = MDEV_LIST.lock();
-    if list.contains(&dev.uuid()) {
-        return Err(EEXIST);
+    // SAFETY: The device stays alive on the list: it is either leaked below
+    // (and freed only by its release, which calls `forget_device` first) or
+    // taken off the list again before the box is dropped.
+    unsafe { list.insert(ptr.cast(), reservation) }?;
+    if !parent.driver().has_get_available() {
+        if let Err(err) = parent.instances().take() {
+            list.remove(dev.raw());
+            return Err(err);
+        }
     }
-    if !driver.has_get_available() {
-        dev.parent().instances().take()?;
-    }
-    let dev = NonNull::from(KBox::leak(dev));
-    // SAFETY: The box was just leaked; it is freed only by the device's
-    // release, which calls `forget_device` first. The UUID is free (checked
-    // above under the same lock hold), so this cannot fail.
-    unsafe { list.insert(dev.cast(), reservation) }?;
-    Ok(dev)
+    Ok(NonNull::from(KBox::leak(dev)))
 }
 
 /// Marks a created device active: from now on it can be removed.
 pub(crate) fn activate(dev: &MdevDevice) {
-    let mut list = MDEV_LIST.lock();
-    if list.set_state(NonNull::from(dev).cast(), DeviceState::Active) {
+    if let Some(state) = MDEV_LIST.lock().state_mut(dev.raw()) {
+        *state = DeviceState::Active;
         dev.set_c_active(true);
     }
 }
@@ -277,11 +265,10 @@ pub(crate) fn activate(dev: &MdevDevice) {
 /// and a device that is gone `ENODEV`.
 pub(crate) fn begin_remove(dev: &MdevDevice) -> Result {
     let mut list = MDEV_LIST.lock();
-    let ptr = NonNull::from(dev).cast();
-    match list.state(ptr) {
+    match list.state_mut(dev.raw()) {
         None => Err(ENODEV),
-        Some(DeviceState::Active) => {
-            list.set_state(ptr, DeviceState::Removing);
+        Some(state) if *state == DeviceState::Active => {
+            *state = DeviceState::Removing;
             dev.set_c_active(false);
             Ok(())
         }
@@ -291,7 +278,7 @@ pub(crate) fn begin_remove(dev: &MdevDevice) -> Result {
 
 /// Whether a device could be removed right now (it is active).
 pub(crate) fn check_removable(dev: &MdevDevice) -> Result {
-    match MDEV_LIST.lock().state(NonNull::from(dev).cast()) {
+    match MDEV_LIST.lock().state(dev.raw()) {
         None => Err(ENODEV),
         Some(DeviceState::Active) => Ok(()),
         Some(_) => Err(EAGAIN),
@@ -301,7 +288,9 @@ pub(crate) fn check_removable(dev: &MdevDevice) -> Result {
 /// Marks a device as being removed by its parent's unregistration.
 pub(crate) fn mark_removing(dev: &MdevDevice) {
     let mut list = MDEV_LIST.lock();
-    list.set_state(NonNull::from(dev).cast(), DeviceState::Removing);
+    if let Some(state) = list.state_mut(dev.raw()) {
+        *state = DeviceState::Removing;
+    }
     dev.set_c_active(false);
 }
 
@@ -310,7 +299,7 @@ pub(crate) fn mark_removing(dev: &MdevDevice) {
 pub(crate) fn forget_device(dev: &MdevDevice) {
     let parent = dev.parent();
     let mut list = MDEV_LIST.lock();
-    if list.remove(NonNull::from(dev).cast()) && !parent.driver().has_get_available() {
+    if list.remove(dev.raw()) && !parent.driver().has_get_available() {
         parent.instances().give_back();
     }
 }
@@ -319,11 +308,10 @@ pub(crate) fn forget_device(dev: &MdevDevice) {
 mod tests {
     use super::*;
     use crate::mdev_parent::InstanceCounter;
-    use kernel::types::Opaque;
 
     /// A bare C device for exercising the list without the driver core.
-    fn fake_device(text: &[u8]) -> Result<KBox<Opaque<mdev_h::mdev_device>>> {
-        let dev = KBox::new(Opaque::<mdev_h::mdev_device>::zeroed(), GFP_KERNEL)?;
+    fn fake_device(text: &[u8]) -> Result<KBox<RawDevice>> {
+        let dev = KBox::new(RawDevice::zeroed(), GFP_KERNEL)?;
         // SAFETY: The box is valid and ours.
         unsafe { (*dev.get()).uuid = Uuid::parse(text)?.to_guid() };
         Ok(dev)
@@ -337,8 +325,8 @@ mod tests {
         Ok(list)
     }
 
-    /// The list's view of a fake device.
-    fn ptr(dev: &Opaque<mdev_h::mdev_device>) -> NonNull<mdev_h::mdev_device> {
+    /// The pointer the list stores for a fake device.
+    fn ptr(dev: &RawDevice) -> NonNull<mdev_h::mdev_device> {
         NonNull::from(dev).cast()
     }
 
@@ -358,23 +346,25 @@ mod tests {
             assert!(list.insert(ptr(&b_twin), Reservation::new(GFP_KERNEL)?) == Err(EEXIST));
         }
         assert_eq!(list.len(), 2);
-        assert!(list.contains(&Uuid::parse(A)?));
-        assert!(list.state(ptr(&b_twin)).is_none());
+        assert!(list.state(&a) == Some(DeviceState::Reserved));
+        assert!(list.state(&b_twin).is_none());
 
         // The list keeps creation order, whatever the UUID order.
         let mut order = KVec::new();
         list.for_each(|dev, _| {
-            let _ = order.push(dev, GFP_KERNEL);
+            let _ = order.push(ptr(dev), GFP_KERNEL);
         });
         assert!(order.len() == 2 && order[0] == ptr(&b) && order[1] == ptr(&a));
 
-        assert!(list.remove(ptr(&b)));
-        assert!(!list.remove(ptr(&b)));
+        // Only the listed device, not another with the same UUID, is removed.
+        assert!(!list.remove(&b_twin));
+        assert!(list.remove(&b));
+        assert!(!list.remove(&b));
         assert_eq!(list.len(), 1);
         let mut count = 0;
         list.for_each(|_, _| count += 1);
         assert_eq!(count, 1);
-        assert!(list.remove(ptr(&a)));
+        assert!(list.remove(&a));
         assert_eq!(list.len(), 0);
         Ok(())
     }
@@ -386,11 +376,13 @@ mod tests {
         let a_twin = fake_device(A)?;
         // SAFETY: The device outlives its time on the list.
         unsafe { list.insert(ptr(&a), Reservation::new(GFP_KERNEL)?)? };
-        assert!(list.state(ptr(&a)) == Some(DeviceState::Reserved));
-        assert!(!list.set_state(ptr(&a_twin), DeviceState::Active));
-        assert!(list.set_state(ptr(&a), DeviceState::Active));
-        assert!(list.state(ptr(&a)) == Some(DeviceState::Active));
-        assert!(list.remove(ptr(&a)));
+        assert!(list.state(&a) == Some(DeviceState::Reserved));
+        assert!(list.state_mut(&a_twin).is_none());
+        if let Some(state) = list.state_mut(&a) {
+            *state = DeviceState::Active;
+        }
+        assert!(list.state(&a) == Some(DeviceState::Active));
+        assert!(list.remove(&a));
         Ok(())
     }
 

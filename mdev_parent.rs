@@ -365,8 +365,8 @@ impl Driver {
         unsafe { &raw mut (*self.as_raw()).driver }
     }
 
-    /// A copy of the vendor's fields; the vendor does not change them while
-    /// the driver is registered.
+    /// The vendor's fields, which it does not change while the driver is
+    /// registered.
     fn ops(&self) -> &mdev_h::mdev_driver {
         // SAFETY: Valid by the type invariant; the core only reads the fields
         // the vendor set up before registering.

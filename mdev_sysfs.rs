@@ -20,7 +20,10 @@ use crate::{
 use core::ptr::{addr_of, null, null_mut};
 use kernel::{
     bindings,
-    error::from_result,
+    error::{
+        from_result,
+        to_result, //
+    },
     prelude::*,
     sync::aref::ARef, //
 };
@@ -293,7 +296,7 @@ pub(crate) fn add_links(mdev: &MdevDevice) -> Result {
     unsafe {
         let dev_kobj = &raw mut (*mdev.raw_dev()).kobj;
         let name = bindings::dev_name(mdev.raw_dev());
-        to_result_c(bindings::sysfs_create_link(
+        to_result(bindings::sysfs_create_link(
             mtype.devices_kobj(),
             dev_kobj,
             name,
@@ -316,11 +319,6 @@ pub(crate) fn remove_links(mdev: &MdevDevice) {
         bindings::sysfs_remove_link(dev_kobj, c"mdev_type".as_char_ptr());
         bindings::sysfs_remove_link(mtype.devices_kobj(), bindings::dev_name(mdev.raw_dev()));
     }
-}
-
-/// Converts a C return value to a `Result`.
-fn to_result_c(ret: c_int) -> Result {
-    kernel::error::to_result(ret)
 }
 
 /// `/sys/bus/mdev/devices/<uuid>/remove`.
