@@ -38,7 +38,6 @@ mod mdev_list;
 mod mdev_parent;
 mod mdev_sysfs;
 mod mdev_uuid;
-mod vfio_glue;
 
 use mdev_device::MdevDevice;
 use mdev_list::DeviceState;

@@ -31,7 +31,7 @@ fi
 REPO=$(cd "$VM/../../.." && pwd)
 lint_dirs="$REPO $VM/splat_selftest"
 clippy_out=$(for d in $lint_dirs; do
-	touch "$d"/*.rs
+	touch "$d"/*.rs "$REPO"/samples/*.rs
 	"$VM/kmake.sh" "$KBUILD" "$d" CLIPPY=1 modules 2>&1
 done)
 if echo "$clippy_out" | grep -qE '^(warning|error)'; then

@@ -1,0 +1,396 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! mdev vendor drivers: the driver, its parents and their types.
+//!
+//! C header: [`include/linux/mdev.h`](srctree/include/linux/mdev.h)
+//!
+//! A vendor module implements [`Driver`] and registers it once with
+//! [`DriverRegistration`]. For each device whose resources it slices it then
+//! registers a [`Parent`] offering some [`Type`]s. Writing a UUID into a
+//! type's `create` file calls [`Driver::probe`]; what probe returns is the
+//! device's data, owned by this API until [`Driver::remove`] gets it back.
+//!
+//! # Locking
+//!
+//! The core holds none of its locks while it calls a driver: probe and remove
+//! of devices of one parent may run at the same time, on any CPU, also while
+//! sysfs reads call `get_available` and `show_description`. Per-device data
+//! needs no lock against probe and remove, which run once each; anything a
+//! driver shares between devices needs its own.
+
+use super::bindings;
+use core::{fmt, marker::PhantomData, ptr};
+use kernel::{
+    device,
+    error::from_result,
+    page::PAGE_SIZE,
+    prelude::*,
+    sync::{aref::ARef, Arc},
+    types::Opaque,
+    ThisModule, //
+};
+
+/// The raw pointer of a generic device, for C functions that take one.
+fn raw_device(dev: &device::Device) -> *mut kernel::bindings::device {
+    // `device::Device` is a transparent wrapper of `struct device`, so the
+    // pointer to one is a pointer to the other.
+    ptr::from_ref(dev).cast_mut().cast()
+}
+
+/// A mediated device, as its driver sees it.
+///
+/// # Invariants
+///
+/// Wraps a `struct mdev_device` that lives at least as long as the reference.
+#[repr(transparent)]
+pub struct Device(Opaque<bindings::mdev_device>);
+
+impl Device {
+    /// # Safety
+    ///
+    /// `ptr` must point to a `struct mdev_device` that stays alive for `'a`.
+    unsafe fn from_raw<'a>(ptr: *mut bindings::mdev_device) -> &'a Self {
+        // SAFETY: `Device` is a transparent wrapper of the C struct, and the
+        // caller guarantees that it lives for `'a`.
+        unsafe { &*ptr.cast() }
+    }
+
+    pub(super) fn as_raw(&self) -> *mut bindings::mdev_device {
+        self.0.get()
+    }
+
+    /// The generic device embedded in the mediated device, named by its UUID.
+    pub fn as_dev(&self) -> &device::Device {
+        // SAFETY: `dev` is embedded in the `mdev_device`, which lives as long
+        // as `self` by the type invariants, and holds a reference on itself.
+        unsafe { device::Device::from_raw(&raw mut (*self.as_raw()).dev) }
+    }
+}
+
+/// The spec of one type a parent offers: its names and the driver's data.
+pub struct TypeSpec<T> {
+    /// Suffix of the type's sysfs directory `<parent driver>-<sysfs_name>`.
+    pub sysfs_name: &'static CStr,
+    /// What the type's `name` file shows.
+    pub pretty_name: &'static CStr,
+    /// The driver's own description of the type, given back on probe.
+    pub data: T,
+}
+
+/// One type of mediated device that a parent offers.
+///
+/// # Invariants
+///
+/// `raw` comes first, so that the `struct mdev_type *` the core passes to the
+/// driver's callbacks points to the `Type` it is embedded in; its name fields
+/// point to `'static` strings.
+#[repr(C)]
+pub struct Type<T> {
+    raw: Opaque<bindings::mdev_type>,
+    data: T,
+}
+
+impl<T> Type<T> {
+    /// # Safety
+    ///
+    /// `ptr` must point to the `raw` field of a live `Type<T>`, which stays
+    /// alive for `'a`.
+    unsafe fn from_raw<'a>(ptr: *mut bindings::mdev_type) -> &'a Self {
+        // SAFETY: By the type invariants `raw` is at offset 0 of the
+        // `#[repr(C)]` struct, and the caller guarantees the rest.
+        unsafe { &*ptr.cast() }
+    }
+
+    /// The driver's data for this type, from its [`TypeSpec`].
+    pub fn data(&self) -> &T {
+        &self.data
+    }
+
+    /// The type's [`TypeSpec::sysfs_name`].
+    pub fn sysfs_name(&self) -> &CStr {
+        // SAFETY: By the type invariants the field points to a `'static`
+        // string, and nobody writes it after registration.
+        unsafe { CStr::from_char_ptr((*self.raw.get()).sysfs_name) }
+    }
+}
+
+/// The text of a sysfs attribute being shown: one page, written with
+/// [`core::write!`] and friends. Writing more than a page fails.
+pub struct SysfsText<'a> {
+    page: &'a mut [u8],
+    len: usize,
+}
+
+impl fmt::Write for SysfsText<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.len.checked_add(s.len()).ok_or(fmt::Error)?;
+        self.page
+            .get_mut(self.len..end)
+            .ok_or(fmt::Error)?
+            .copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+/// A mediated device driver.
+///
+/// `get_available` and `show_description` are optional: the core uses what
+/// the driver implements (`#[vtable]` records which).
+#[vtable]
+pub trait Driver: Sized + 'static {
+    /// The driver's name on the `mdev` bus.
+    const NAME: &'static CStr;
+    /// What the types' `device_api` file shows, e.g. `c"vfio-pci"`.
+    const DEVICE_API: &'static CStr;
+    /// The driver's data for each of its types.
+    type TypeData: Send + Sync;
+    /// The data of one mediated device, from probe to remove.
+    type DeviceData: Send + Sync;
+
+    /// Creates the device `mdev` of type `mtype`.
+    ///
+    /// The returned data is kept until [`Driver::remove`]; an error fails
+    /// the write to `create` with that error and leaves nothing behind.
+    fn probe(mdev: &Device, mtype: &Type<Self::TypeData>) -> Result<Self::DeviceData>;
+
+    /// Removes the device `mdev`, with the data its probe returned.
+    ///
+    /// The default drops the data.
+    fn remove(_mdev: &Device, _data: Self::DeviceData) {}
+
+    /// How many more devices of `mtype` can be created now.
+    ///
+    /// Without it, the core counts devices against the parent-wide
+    /// `max_instances` given to [`DriverRegistration::new`]. With it, the
+    /// core only shows the answer: probe must refuse what does not fit.
+    fn get_available(_mtype: &Type<Self::TypeData>) -> u32 {
+        build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Writes the text of the type's `description` file.
+    fn show_description(_mtype: &Type<Self::TypeData>, _out: &mut SysfsText<'_>) -> fmt::Result {
+        build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+}
+
+/// The `struct mdev_driver` of a [`Driver`], shared by its registration and
+/// by every [`Parent`] registered with it.
+///
+/// # Invariants
+///
+/// `raw` is filled in by [`DriverRegistration::new`] before it is registered
+/// and never changed afterwards; its callbacks are the ones of `D`.
+struct DriverData<D: Driver> {
+    raw: Opaque<bindings::mdev_driver>,
+    _driver: PhantomData<D>,
+}
+
+// SAFETY: After registration the C struct is only read, by the core, from any
+// thread; it holds pointers to `'static` data only.
+unsafe impl<D: Driver> Send for DriverData<D> {}
+// SAFETY: See `Send`: shared references only read it.
+unsafe impl<D: Driver> Sync for DriverData<D> {}
+
+/// The registration of a [`Driver`] with the mdev core.
+///
+/// Dropping it unregisters the driver, which removes the driver's devices
+/// that are still bound. Parents hold on to the driver's memory, so a
+/// [`Parent`] that outlives it is safe, but it should be dropped first.
+pub struct DriverRegistration<D: Driver>(Arc<DriverData<D>>);
+
+impl<D: Driver> DriverRegistration<D> {
+    /// Registers `D` for `module`.
+    ///
+    /// `max_instances` is the number of devices each parent may have at once,
+    /// over all its types, when `D` has no `get_available`.
+    pub fn new(module: &'static ThisModule, max_instances: u32) -> Result<Self> {
+        let data = Arc::new(
+            DriverData::<D> {
+                raw: Opaque::zeroed(),
+                _driver: PhantomData,
+            },
+            GFP_KERNEL,
+        )?;
+        let raw = data.raw.get();
+        // SAFETY: Nobody else has seen `raw` yet; every pointer stored is
+        // `'static` (strings, functions and the module).
+        unsafe {
+            (*raw).device_api = D::DEVICE_API.as_char_ptr();
+            (*raw).max_instances = max_instances;
+            (*raw).probe = Some(probe_callback::<D>);
+            (*raw).remove = Some(remove_callback::<D>);
+            if D::HAS_GET_AVAILABLE {
+                (*raw).get_available = Some(get_available_callback::<D>);
+            }
+            if D::HAS_SHOW_DESCRIPTION {
+                (*raw).show_description = Some(show_description_callback::<D>);
+            }
+            (*raw).driver.name = D::NAME.as_char_ptr();
+            (*raw).driver.owner = module.as_ptr();
+        }
+        // SAFETY: `raw` is a filled-in driver that lives in the `Arc` until
+        // `drop` unregisters it.
+        kernel::error::to_result(unsafe { bindings::mdev_register_driver(raw) })?;
+        Ok(Self(data))
+    }
+}
+
+impl<D: Driver> Drop for DriverRegistration<D> {
+    fn drop(&mut self) {
+        // SAFETY: `new` registered this driver.
+        unsafe { bindings::mdev_unregister_driver(self.0.raw.get()) };
+    }
+}
+
+/// # Safety
+///
+/// Called by the core with a live device of a type of a parent of `D`.
+unsafe extern "C" fn probe_callback<D: Driver>(mdev: *mut bindings::mdev_device) -> c_int {
+    // SAFETY: The core keeps the device alive during probe.
+    let dev = unsafe { Device::from_raw(mdev) };
+    // SAFETY: The core sets `type_` before probe, to one of the types of the
+    // device's parent, which was registered with `D` by `Parent<D>` and so is
+    // a `Type<D::TypeData>`; the parent keeps it alive while it has devices.
+    let mtype = unsafe { Type::<D::TypeData>::from_raw((*mdev).type_) };
+    from_result(|| {
+        let data = KBox::new(D::probe(dev, mtype)?, GFP_KERNEL)?;
+        // SAFETY: The device is alive; `remove_callback` takes the data back.
+        unsafe {
+            kernel::bindings::dev_set_drvdata(&raw mut (*mdev).dev, KBox::into_raw(data).cast())
+        };
+        Ok(0)
+    })
+}
+
+/// # Safety
+///
+/// Called by the core with a live device whose probe succeeded.
+unsafe extern "C" fn remove_callback<D: Driver>(mdev: *mut bindings::mdev_device) {
+    // SAFETY: The core keeps the device alive during remove.
+    let dev = unsafe { Device::from_raw(mdev) };
+    // SAFETY: As above; the driver data is only touched by probe and remove.
+    let data = unsafe { kernel::bindings::dev_get_drvdata(&raw mut (*mdev).dev) };
+    // SAFETY: As above.
+    unsafe { kernel::bindings::dev_set_drvdata(&raw mut (*mdev).dev, ptr::null_mut()) };
+    // SAFETY: The successful probe stored a `KBox<D::DeviceData>` there, and
+    // remove runs once per probe.
+    let data = unsafe { KBox::from_raw(data.cast::<D::DeviceData>()) };
+    D::remove(dev, KBox::into_inner(data));
+}
+
+/// # Safety
+///
+/// Called by the core with a live type of a parent of `D`.
+unsafe extern "C" fn get_available_callback<D: Driver>(mtype: *mut bindings::mdev_type) -> c_uint {
+    // SAFETY: The types of `D`'s parents are `Type<D::TypeData>`s, alive
+    // while their sysfs files can be read.
+    D::get_available(unsafe { Type::from_raw(mtype) })
+}
+
+/// # Safety
+///
+/// Called by the core with a live type of a parent of `D` and a page buffer.
+unsafe extern "C" fn show_description_callback<D: Driver>(
+    mtype: *mut bindings::mdev_type,
+    buf: *mut c_char,
+) -> isize {
+    // SAFETY: sysfs show buffers are one page, ours until we return.
+    let page = unsafe { core::slice::from_raw_parts_mut(buf.cast::<u8>(), PAGE_SIZE) };
+    let mut out = SysfsText { page, len: 0 };
+    // SAFETY: As in `get_available_callback`.
+    match D::show_description(unsafe { Type::from_raw(mtype) }, &mut out) {
+        // A page is far below `isize::MAX`.
+        Ok(()) => out.len as isize,
+        Err(fmt::Error) => EOVERFLOW.to_errno() as isize,
+    }
+}
+
+/// A registered parent: a device that offers types of mediated devices.
+///
+/// Dropping it unregisters the parent, which first removes all its devices.
+///
+/// # Invariants
+///
+/// `raw` is registered with the core, with `_type_ptrs` pointing to the
+/// `raw` fields of `types`, none of which moves or changes until `drop`.
+pub struct Parent<D: Driver> {
+    raw: Pin<KBox<Opaque<bindings::mdev_parent>>>,
+    /// The array the core reads the types from: alive until `drop`.
+    _type_ptrs: KVec<*mut bindings::mdev_type>,
+    types: KVec<Pin<KBox<Type<D::TypeData>>>>,
+    _driver: Arc<DriverData<D>>,
+    _dev: ARef<device::Device>,
+}
+
+// SAFETY: The raw pointers only point into the parent's own allocations; the
+// core may use them from any thread, and `D::TypeData` is `Send + Sync`.
+unsafe impl<D: Driver> Send for Parent<D> {}
+// SAFETY: See `Send`; shared references give out only `&D::TypeData`.
+unsafe impl<D: Driver> Sync for Parent<D> {}
+
+impl<D: Driver> Parent<D> {
+    /// Registers `dev` as a parent of `driver`, offering `types`.
+    ///
+    /// `dev` gets the `mdev_supported_types` directory; the parent holds a
+    /// reference on it.
+    pub fn new(
+        dev: &device::Device,
+        driver: &DriverRegistration<D>,
+        types: impl IntoIterator<Item = TypeSpec<D::TypeData>>,
+    ) -> Result<Self> {
+        let mut boxed = KVec::new();
+        let mut type_ptrs = KVec::new();
+        for spec in types {
+            let mtype = KBox::pin(
+                Type {
+                    raw: Opaque::zeroed(),
+                    data: spec.data,
+                },
+                GFP_KERNEL,
+            )?;
+            let raw = mtype.raw.get();
+            // SAFETY: The type is not registered yet, so this is the only
+            // access; the names are `'static`.
+            unsafe {
+                (*raw).sysfs_name = spec.sysfs_name.as_char_ptr();
+                (*raw).pretty_name = spec.pretty_name.as_char_ptr();
+            }
+            type_ptrs.push(raw, GFP_KERNEL)?;
+            boxed.push(mtype, GFP_KERNEL)?;
+        }
+        let raw = KBox::pin(Opaque::<bindings::mdev_parent>::zeroed(), GFP_KERNEL)?;
+        let nr_types = u32::try_from(type_ptrs.len()).map_err(|_| EINVAL)?;
+        // SAFETY: `raw`, the types, the driver and `dev` stay alive and in
+        // place until `drop` unregisters the parent: `Self` owns the boxes,
+        // and holds references on the driver data and on `dev`.
+        kernel::error::to_result(unsafe {
+            bindings::mdev_register_parent(
+                raw.get(),
+                raw_device(dev),
+                driver.0.raw.get(),
+                type_ptrs.as_mut_ptr(),
+                nr_types,
+            )
+        })?;
+        Ok(Self {
+            raw,
+            _type_ptrs: type_ptrs,
+            types: boxed,
+            _driver: driver.0.clone(),
+            _dev: dev.into(),
+        })
+    }
+
+    /// The parent's types, in registration order.
+    pub fn types(&self) -> impl Iterator<Item = &Type<D::TypeData>> {
+        self.types.iter().map(|t| &**t)
+    }
+}
+
+impl<D: Driver> Drop for Parent<D> {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariants the parent is registered.
+        unsafe { bindings::mdev_unregister_parent(self.raw.get()) };
+    }
+}

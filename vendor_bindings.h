@@ -1,0 +1,9 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The C API a Rust mdev vendor driver calls: the vendor side of mdev.h and
+ * the VFIO device API with its uapi structures.  vendor_api.mk runs bindgen
+ * over this file in the vendor driver's own build.
+ */
+#include <linux/eventfd.h>
+#include <linux/mdev.h>
+#include <linux/vfio.h>
