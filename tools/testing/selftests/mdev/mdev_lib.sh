@@ -48,9 +48,10 @@ unload_module() {
 	rmmod "$1"
 }
 
-# Unload every vendor sample and both cores; used as cleanup.
+# Unload every vendor driver (the C samples, the Rust sample) and both cores;
+# used as cleanup.
 unload_all() {
-	for m in mdev_test_vendor mtty mdpy mbochs mdev_rs mdev vfio_iommu_type1 vfio; do
+	for m in mdev_test_vendor mtty mdpy mbochs mdev_rs_sample mdev_rs mdev vfio_iommu_type1 vfio; do
 		unload_module "$m" 2>/dev/null
 	done
 	return 0

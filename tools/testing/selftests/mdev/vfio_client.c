@@ -2,20 +2,37 @@
 /*
  * vfio_client - drive a mediated device through VFIO as a VMM does.
  *
- * Opens the VFIO container and the device's IOMMU group, sets the type1
- * IOMMU, gets the device fd, and checks the device, region and irq info and
- * the PCI configuration space.  The device comes from the environment:
+ * Each test opens the VFIO container and the device's IOMMU group, sets the
+ * type1 IOMMU and gets the device fd, then checks one thing.  The device
+ * comes from the environment:
  *
  *   MDEV_UUID        the mediated device to open
  *   MDEV_PCI_ID      expected dword 0 of config space (device << 16 | vendor)
- *   MDEV_BAR0_SIZE   expected size of BAR0's region
+ *   MDEV_BAR0_SIZE   expected size of BAR0's region (sample: also of the BAR
+ *                    that config space sizing reports)
+ *
+ * Fixtures (select with -f FIXTURE, see -h and -l):
+ *
+ *   vfio_mdev   what any PCI mediated device must offer: device, region
+ *               and irq info, PCI configuration space, reset.  vfio_mtty.sh
+ *               runs it alone against the in-tree C mtty sample.
+ *   sample      the Rust sample vendor driver mdev_rs_sample, to its
+ *               specification: the exact region and irq layout, config
+ *               space (header, BAR0 sizing, command masking), the BAR0
+ *               registers MAGIC, SCRATCH, COUNTER, DOORBELL and IRQ_COUNT,
+ *               the INTx eventfd through VFIO_DEVICE_SET_IRQS, and reset.
+ *               vfio_sample.sh runs every fixture against it.
  */
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 #include <linux/pci_regs.h>
@@ -30,66 +47,129 @@ static unsigned long env_ulong(const char *name)
 	return value ? strtoul(value, NULL, 0) : 0;
 }
 
-FIXTURE(vfio_mdev) {
+/* --- Opening a device as a VMM does, shared by the fixtures --- */
+
+struct vfio_dev {
+	const char *uuid;
 	int container, group, device;
 	struct vfio_region_info config;
 };
 
-FIXTURE_SETUP(vfio_mdev)
+/* Get (again) the device fd of an opened group. */
+static void vfio_dev_get_device(struct __test_metadata *_metadata, struct vfio_dev *dev)
+{
+	dev->device = ioctl(dev->group, VFIO_GROUP_GET_DEVICE_FD, dev->uuid);
+	ASSERT_LE(0, dev->device) TH_LOG("VFIO_GROUP_GET_DEVICE_FD: %s", strerror(errno));
+}
+
+/* Open the mediated device MDEV_UUID and the info of its config region. */
+static void vfio_dev_open(struct __test_metadata *_metadata, struct vfio_dev *dev)
 {
 	struct vfio_group_status status = { .argsz = sizeof(status) };
-	const char *uuid = getenv("MDEV_UUID");
 	char path[PATH_MAX], link[PATH_MAX];
 	ssize_t n;
 
-	ASSERT_NE(NULL, uuid) TH_LOG("MDEV_UUID is not set");
-	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/iommu_group", uuid);
+	dev->container = dev->group = dev->device = -1;
+	dev->uuid = getenv("MDEV_UUID");
+	ASSERT_NE(NULL, dev->uuid) TH_LOG("MDEV_UUID is not set");
+	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/iommu_group", dev->uuid);
 	n = readlink(path, link, sizeof(link) - 1);
 	ASSERT_GT(n, 0) TH_LOG("%s: %s", path, strerror(errno));
 	link[n] = '\0';
 
-	self->container = open("/dev/vfio/vfio", O_RDWR);
-	ASSERT_LE(0, self->container) TH_LOG("/dev/vfio/vfio: %s", strerror(errno));
-	ASSERT_EQ(VFIO_API_VERSION, ioctl(self->container, VFIO_GET_API_VERSION));
-	ASSERT_EQ(1, ioctl(self->container, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU));
+	dev->container = open("/dev/vfio/vfio", O_RDWR);
+	ASSERT_LE(0, dev->container) TH_LOG("/dev/vfio/vfio: %s", strerror(errno));
+	ASSERT_EQ(VFIO_API_VERSION, ioctl(dev->container, VFIO_GET_API_VERSION));
+	ASSERT_EQ(1, ioctl(dev->container, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU));
 
 	snprintf(path, sizeof(path), "/dev/vfio/%s", strrchr(link, '/') + 1);
-	self->group = open(path, O_RDWR);
-	ASSERT_LE(0, self->group) TH_LOG("%s: %s", path, strerror(errno));
-	ASSERT_EQ(0, ioctl(self->group, VFIO_GROUP_GET_STATUS, &status));
+	dev->group = open(path, O_RDWR);
+	ASSERT_LE(0, dev->group) TH_LOG("%s: %s", path, strerror(errno));
+	ASSERT_EQ(0, ioctl(dev->group, VFIO_GROUP_GET_STATUS, &status));
 	ASSERT_TRUE(status.flags & VFIO_GROUP_FLAGS_VIABLE);
-	ASSERT_EQ(0, ioctl(self->group, VFIO_GROUP_SET_CONTAINER, &self->container));
-	ASSERT_EQ(0, ioctl(self->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
+	ASSERT_EQ(0, ioctl(dev->group, VFIO_GROUP_SET_CONTAINER, &dev->container));
+	ASSERT_EQ(0, ioctl(dev->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
 		TH_LOG("VFIO_SET_IOMMU: %s", strerror(errno));
 
-	self->device = ioctl(self->group, VFIO_GROUP_GET_DEVICE_FD, uuid);
-	ASSERT_LE(0, self->device) TH_LOG("VFIO_GROUP_GET_DEVICE_FD: %s", strerror(errno));
+	vfio_dev_get_device(_metadata, dev);
 
-	self->config.argsz = sizeof(self->config);
-	self->config.index = VFIO_PCI_CONFIG_REGION_INDEX;
-	ASSERT_EQ(0, ioctl(self->device, VFIO_DEVICE_GET_REGION_INFO, &self->config));
+	dev->config.argsz = sizeof(dev->config);
+	dev->config.index = VFIO_PCI_CONFIG_REGION_INDEX;
+	ASSERT_EQ(0, ioctl(dev->device, VFIO_DEVICE_GET_REGION_INFO, &dev->config))
+		TH_LOG("VFIO_DEVICE_GET_REGION_INFO (config): %s", strerror(errno));
+}
+
+static void vfio_dev_close(struct vfio_dev *dev)
+{
+	if (dev->device >= 0)
+		close(dev->device);
+	if (dev->group >= 0)
+		close(dev->group);
+	if (dev->container >= 0)
+		close(dev->container);
+	dev->container = dev->group = dev->device = -1;
+}
+
+static ssize_t config_read(struct vfio_dev *dev, void *buf, size_t len, off_t off)
+{
+	return pread(dev->device, buf, len, dev->config.offset + off);
+}
+
+static ssize_t config_write(struct vfio_dev *dev, const void *buf, size_t len, off_t off)
+{
+	return pwrite(dev->device, buf, len, dev->config.offset + off);
+}
+
+/* Read a little-endian config field of LEN (1, 2 or 4) bytes. */
+static uint32_t config_get(struct __test_metadata *_metadata, struct vfio_dev *dev,
+			   off_t off, size_t len)
+{
+	uint8_t buf[4] = { 0 };
+	uint32_t value = 0;
+	size_t i;
+
+	ASSERT_EQ((ssize_t)len, config_read(dev, buf, len, off))
+		TH_LOG("config read of %zu bytes at 0x%lx: %s", len, (long)off, strerror(errno));
+	for (i = len; i > 0; i--)
+		value = value << 8 | buf[i - 1];
+	return value;
+}
+
+/* Write a little-endian config field of LEN (1, 2 or 4) bytes. */
+static void config_set(struct __test_metadata *_metadata, struct vfio_dev *dev,
+		       off_t off, size_t len, uint32_t value)
+{
+	uint8_t buf[4];
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		buf[i] = value >> (8 * i);
+	ASSERT_EQ((ssize_t)len, config_write(dev, buf, len, off))
+		TH_LOG("config write of %zu bytes at 0x%lx: %s", len, (long)off, strerror(errno));
+}
+
+/* --- vfio_mdev: what any PCI mediated device offers --- */
+
+FIXTURE(vfio_mdev) {
+	struct vfio_dev dev;
+};
+
+FIXTURE_SETUP(vfio_mdev)
+{
+	vfio_dev_open(_metadata, &self->dev);
 }
 
 FIXTURE_TEARDOWN(vfio_mdev)
 {
-	if (self->device >= 0)
-		close(self->device);
-	if (self->group >= 0)
-		close(self->group);
-	if (self->container >= 0)
-		close(self->container);
-}
-
-static ssize_t config_read(FIXTURE_DATA(vfio_mdev) *self, void *buf, size_t len, off_t off)
-{
-	return pread(self->device, buf, len, self->config.offset + off);
+	vfio_dev_close(&self->dev);
 }
 
 TEST_F(vfio_mdev, device_info)
 {
 	struct vfio_device_info info = { .argsz = sizeof(info) };
 
-	ASSERT_EQ(0, ioctl(self->device, VFIO_DEVICE_GET_INFO, &info));
+	ASSERT_EQ(0, ioctl(self->dev.device, VFIO_DEVICE_GET_INFO, &info))
+		TH_LOG("VFIO_DEVICE_GET_INFO: %s", strerror(errno));
 	EXPECT_TRUE(info.flags & VFIO_DEVICE_FLAGS_PCI);
 	EXPECT_EQ(VFIO_PCI_NUM_REGIONS, info.num_regions);
 	EXPECT_LE(VFIO_PCI_INTX_IRQ_INDEX + 1, info.num_irqs);
@@ -97,26 +177,20 @@ TEST_F(vfio_mdev, device_info)
 
 TEST_F(vfio_mdev, config_region_info)
 {
-	EXPECT_TRUE(self->config.flags & VFIO_REGION_INFO_FLAG_READ);
-	EXPECT_TRUE(self->config.flags & VFIO_REGION_INFO_FLAG_WRITE);
-	EXPECT_LE(PCI_STD_HEADER_SIZEOF, self->config.size);
+	EXPECT_TRUE(self->dev.config.flags & VFIO_REGION_INFO_FLAG_READ);
+	EXPECT_TRUE(self->dev.config.flags & VFIO_REGION_INFO_FLAG_WRITE);
+	EXPECT_LE(PCI_STD_HEADER_SIZEOF, self->dev.config.size);
 }
 
 TEST_F(vfio_mdev, config_ids)
 {
-	uint32_t id = 0;
-
-	ASSERT_EQ(4, config_read(self, &id, 4, PCI_VENDOR_ID));
-	EXPECT_EQ(env_ulong("MDEV_PCI_ID"), id);
+	EXPECT_EQ(env_ulong("MDEV_PCI_ID"), config_get(_metadata, &self->dev, PCI_VENDOR_ID, 4));
 }
 
 TEST_F(vfio_mdev, config_write_read_back)
 {
-	uint8_t line = 0x5a, seen = 0;
-
-	ASSERT_EQ(1, pwrite(self->device, &line, 1, self->config.offset + PCI_INTERRUPT_LINE));
-	ASSERT_EQ(1, config_read(self, &seen, 1, PCI_INTERRUPT_LINE));
-	EXPECT_EQ(line, seen);
+	config_set(_metadata, &self->dev, PCI_INTERRUPT_LINE, 1, 0x5a);
+	EXPECT_EQ(0x5a, config_get(_metadata, &self->dev, PCI_INTERRUPT_LINE, 1));
 }
 
 TEST_F(vfio_mdev, bar0_region_info)
@@ -126,7 +200,8 @@ TEST_F(vfio_mdev, bar0_region_info)
 		.index = VFIO_PCI_BAR0_REGION_INDEX,
 	};
 
-	ASSERT_EQ(0, ioctl(self->device, VFIO_DEVICE_GET_REGION_INFO, &bar));
+	ASSERT_EQ(0, ioctl(self->dev.device, VFIO_DEVICE_GET_REGION_INFO, &bar))
+		TH_LOG("VFIO_DEVICE_GET_REGION_INFO (BAR0): %s", strerror(errno));
 	EXPECT_EQ(env_ulong("MDEV_BAR0_SIZE"), bar.size);
 }
 
@@ -137,14 +212,524 @@ TEST_F(vfio_mdev, intx_irq_info)
 		.index = VFIO_PCI_INTX_IRQ_INDEX,
 	};
 
-	ASSERT_EQ(0, ioctl(self->device, VFIO_DEVICE_GET_IRQ_INFO, &irq));
+	ASSERT_EQ(0, ioctl(self->dev.device, VFIO_DEVICE_GET_IRQ_INFO, &irq))
+		TH_LOG("VFIO_DEVICE_GET_IRQ_INFO (INTx): %s", strerror(errno));
 	EXPECT_EQ(1, irq.count);
 	EXPECT_TRUE(irq.flags & VFIO_IRQ_INFO_EVENTFD);
 }
 
 TEST_F(vfio_mdev, reset)
 {
-	EXPECT_EQ(0, ioctl(self->device, VFIO_DEVICE_RESET));
+	EXPECT_EQ(0, ioctl(self->dev.device, VFIO_DEVICE_RESET))
+		TH_LOG("VFIO_DEVICE_RESET: %s", strerror(errno));
+}
+
+/* --- sample: the Rust sample vendor driver mdev_rs_sample --- */
+
+/* Its BAR0 registers, 32 bits each. */
+#define SAMPLE_MAGIC		0x00	/* read-only */
+#define SAMPLE_SCRATCH		0x04	/* read-write */
+#define SAMPLE_COUNTER		0x08	/* post-increments on read */
+#define SAMPLE_DOORBELL		0x0c	/* write: raise INTx */
+#define SAMPLE_IRQ_COUNT	0x10	/* doorbell writes since reset */
+#define SAMPLE_MAGIC_VALUE	0x4d445253
+#define SAMPLE_VENDOR		0x1b36
+#define SAMPLE_CONFIG_SIZE	256
+
+/* The time an interrupt has to arrive, and the time one must not. */
+#define IRQ_TIMEOUT_MS		1000
+#define NO_IRQ_TIMEOUT_MS	200
+
+FIXTURE(sample) {
+	struct vfio_dev dev;
+	struct vfio_region_info bar0;
+	int efd;
+};
+
+FIXTURE_SETUP(sample)
+{
+	self->efd = -1;
+	vfio_dev_open(_metadata, &self->dev);
+	self->bar0.argsz = sizeof(self->bar0);
+	self->bar0.index = VFIO_PCI_BAR0_REGION_INDEX;
+	ASSERT_EQ(0, ioctl(self->dev.device, VFIO_DEVICE_GET_REGION_INFO, &self->bar0))
+		TH_LOG("VFIO_DEVICE_GET_REGION_INFO (BAR0): %s", strerror(errno));
+	ASSERT_NE(0, self->bar0.size) TH_LOG("BAR0 has no size");
+}
+
+FIXTURE_TEARDOWN(sample)
+{
+	/* The device first: closing it disarms the eventfd. */
+	vfio_dev_close(&self->dev);
+	if (self->efd >= 0)
+		close(self->efd);
+}
+
+static const char *reg_name(off_t off)
+{
+	static const char *const names[] = {
+		"MAGIC", "SCRATCH", "COUNTER", "DOORBELL", "IRQ_COUNT",
+	};
+
+	if (off >= 0 && off % 4 == 0 && (size_t)off / 4 < ARRAY_SIZE(names))
+		return names[off / 4];
+	return "BAR0";
+}
+
+static ssize_t bar_read(FIXTURE_DATA(sample) *self, void *buf, size_t len, off_t off)
+{
+	return pread(self->dev.device, buf, len, self->bar0.offset + off);
+}
+
+static ssize_t bar_write(FIXTURE_DATA(sample) *self, const void *buf, size_t len, off_t off)
+{
+	return pwrite(self->dev.device, buf, len, self->bar0.offset + off);
+}
+
+/* Read the BAR0 register at OFF. */
+static uint32_t bar_get(struct __test_metadata *_metadata, FIXTURE_DATA(sample) *self, off_t off)
+{
+	uint32_t value = 0;
+
+	ASSERT_EQ(4, bar_read(self, &value, 4, off))
+		TH_LOG("read of %s (0x%lx): %s", reg_name(off), (long)off, strerror(errno));
+	return le32toh(value);
+}
+
+/* Write the BAR0 register at OFF. */
+static void bar_set(struct __test_metadata *_metadata, FIXTURE_DATA(sample) *self,
+		    off_t off, uint32_t value)
+{
+	value = htole32(value);
+	ASSERT_EQ(4, bar_write(self, &value, 4, off))
+		TH_LOG("write of %s (0x%lx): %s", reg_name(off), (long)off, strerror(errno));
+}
+
+/*
+ * Write a read-only BAR0 register.  Whether the write is ignored or fails
+ * is not checked: only that the register keeps its value.
+ */
+static void bar_write_ro(FIXTURE_DATA(sample) *self, off_t off, uint32_t value)
+{
+	value = htole32(value);
+	if (bar_write(self, &value, 4, off) < 0)
+		ksft_print_msg("write of read-only %s failed: %s\n", reg_name(off), strerror(errno));
+}
+
+/* VFIO_DEVICE_SET_IRQS with start 0 and SIZE bytes of DATA. */
+static int set_irqs(struct vfio_dev *dev, uint32_t flags, uint32_t index, uint32_t count,
+		    const void *data, size_t size)
+{
+	struct vfio_irq_set *set = calloc(1, sizeof(*set) + size);
+	int ret, saved;
+
+	if (!set)
+		return -1;
+	set->argsz = sizeof(*set) + size;
+	set->flags = flags;
+	set->index = index;
+	set->start = 0;
+	set->count = count;
+	if (size)
+		memcpy(set->data, data, size);
+	ret = ioctl(dev->device, VFIO_DEVICE_SET_IRQS, set);
+	saved = errno;
+	free(set);
+	errno = saved;
+	return ret;
+}
+
+/* Arm FD (or disarm with -1) as the INTx trigger. */
+static int intx_set_eventfd(struct vfio_dev *dev, int32_t fd)
+{
+	return set_irqs(dev, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER,
+			VFIO_PCI_INTX_IRQ_INDEX, 1, &fd, sizeof(fd));
+}
+
+/* Create the test's eventfd and arm it as the INTx trigger. */
+static void arm_eventfd(struct __test_metadata *_metadata, FIXTURE_DATA(sample) *self)
+{
+	self->efd = eventfd(0, EFD_CLOEXEC);
+	ASSERT_LE(0, self->efd) TH_LOG("eventfd: %s", strerror(errno));
+	ASSERT_EQ(0, intx_set_eventfd(&self->dev, self->efd))
+		TH_LOG("SET_IRQS arming the INTx eventfd: %s", strerror(errno));
+}
+
+/* poll() FD for input: 1 if readable, 0 on timeout. */
+static int poll_in(int fd, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	return poll(&pfd, 1, timeout_ms);
+}
+
+/* The eventfd fires within IRQ_TIMEOUT_MS, once. */
+static void expect_irq(struct __test_metadata *_metadata, FIXTURE_DATA(sample) *self,
+		       const char *cause)
+{
+	uint64_t count = 0;
+	int ready = poll_in(self->efd, IRQ_TIMEOUT_MS);
+
+	ASSERT_EQ(1, ready)
+		TH_LOG("%s: the eventfd did not become readable within %d ms (%s)",
+		       cause, IRQ_TIMEOUT_MS, ready < 0 ? strerror(errno) : "timed out");
+	ASSERT_EQ(sizeof(count), read(self->efd, &count, sizeof(count)))
+		TH_LOG("%s: read of the eventfd: %s", cause, strerror(errno));
+	EXPECT_EQ(1, count) TH_LOG("%s: the eventfd was signalled %llu times",
+				   cause, (unsigned long long)count);
+}
+
+/* The eventfd stays quiet for NO_IRQ_TIMEOUT_MS. */
+static void expect_no_irq(struct __test_metadata *_metadata, FIXTURE_DATA(sample) *self,
+			  const char *cause)
+{
+	int ready = poll_in(self->efd, NO_IRQ_TIMEOUT_MS);
+
+	EXPECT_EQ(0, ready)
+		TH_LOG("%s: %s", cause, ready < 0 ? strerror(errno) :
+		       "the eventfd was signalled while no interrupt was armed");
+}
+
+TEST_F(sample, device_info)
+{
+	struct vfio_device_info info = { .argsz = sizeof(info) };
+
+	ASSERT_EQ(0, ioctl(self->dev.device, VFIO_DEVICE_GET_INFO, &info))
+		TH_LOG("VFIO_DEVICE_GET_INFO: %s", strerror(errno));
+	EXPECT_EQ(VFIO_DEVICE_FLAGS_PCI | VFIO_DEVICE_FLAGS_RESET, info.flags);
+	EXPECT_EQ(VFIO_PCI_NUM_REGIONS, info.num_regions);
+	EXPECT_EQ(VFIO_PCI_NUM_IRQS, info.num_irqs);
+}
+
+TEST_F(sample, region_info)
+{
+	const uint32_t rw = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE;
+	uint32_t i;
+
+	for (i = 0; i < VFIO_PCI_NUM_REGIONS; i++) {
+		struct vfio_region_info info = { .argsz = sizeof(info), .index = i };
+
+		ASSERT_EQ(0, ioctl(self->dev.device, VFIO_DEVICE_GET_REGION_INFO, &info))
+			TH_LOG("VFIO_DEVICE_GET_REGION_INFO (region %u): %s", i, strerror(errno));
+		if (i == VFIO_PCI_BAR0_REGION_INDEX) {
+			EXPECT_EQ(rw, info.flags) TH_LOG("BAR0 flags");
+			EXPECT_EQ(env_ulong("MDEV_BAR0_SIZE"), info.size) TH_LOG("BAR0 size");
+			EXPECT_EQ((uint64_t)i << 40, info.offset) TH_LOG("BAR0 offset");
+		} else if (i == VFIO_PCI_CONFIG_REGION_INDEX) {
+			EXPECT_EQ(rw, info.flags) TH_LOG("config region flags");
+			EXPECT_EQ(SAMPLE_CONFIG_SIZE, info.size) TH_LOG("config region size");
+			EXPECT_EQ((uint64_t)i << 40, info.offset) TH_LOG("config region offset");
+		} else {
+			EXPECT_EQ(0, info.flags) TH_LOG("region %u should not exist: flags", i);
+			EXPECT_EQ(0, info.size) TH_LOG("region %u should not exist: size", i);
+		}
+	}
+}
+
+TEST_F(sample, irq_info)
+{
+	uint32_t i;
+
+	for (i = 0; i < VFIO_PCI_NUM_IRQS; i++) {
+		struct vfio_irq_info info = { .argsz = sizeof(info), .index = i };
+
+		ASSERT_EQ(0, ioctl(self->dev.device, VFIO_DEVICE_GET_IRQ_INFO, &info))
+			TH_LOG("VFIO_DEVICE_GET_IRQ_INFO (index %u): %s", i, strerror(errno));
+		if (i == VFIO_PCI_INTX_IRQ_INDEX) {
+			EXPECT_EQ(1, info.count) TH_LOG("INTx count");
+			EXPECT_EQ(VFIO_IRQ_INFO_EVENTFD, info.flags) TH_LOG("INTx flags");
+		} else {
+			EXPECT_EQ(0, info.count) TH_LOG("irq index %u should have no interrupts", i);
+			EXPECT_EQ(0, info.flags) TH_LOG("irq index %u flags", i);
+		}
+	}
+}
+
+TEST_F(sample, config_header)
+{
+	struct vfio_dev *dev = &self->dev;
+	unsigned long id = env_ulong("MDEV_PCI_ID");
+
+	EXPECT_EQ(SAMPLE_VENDOR, config_get(_metadata, dev, PCI_VENDOR_ID, 2));
+	EXPECT_EQ(id >> 16, config_get(_metadata, dev, PCI_DEVICE_ID, 2));
+	EXPECT_EQ(0x01, config_get(_metadata, dev, PCI_REVISION_ID, 1));
+	EXPECT_EQ(0xff0000, config_get(_metadata, dev, PCI_CLASS_PROG, 1) |
+			    config_get(_metadata, dev, PCI_CLASS_DEVICE, 2) << 8);
+	EXPECT_EQ(0xff, config_get(_metadata, dev, PCI_CLASS_DEVICE + 1, 1));
+	EXPECT_EQ(PCI_HEADER_TYPE_NORMAL, config_get(_metadata, dev, PCI_HEADER_TYPE, 1));
+	EXPECT_EQ(SAMPLE_VENDOR, config_get(_metadata, dev, PCI_SUBSYSTEM_VENDOR_ID, 2));
+	EXPECT_EQ(0x0001, config_get(_metadata, dev, PCI_SUBSYSTEM_ID, 2));
+	EXPECT_EQ(0x01, config_get(_metadata, dev, PCI_INTERRUPT_PIN, 1));
+	EXPECT_EQ(0, config_get(_metadata, dev, PCI_CARDBUS_CIS, 4)) TH_LOG("unused field");
+}
+
+/*
+ * Config space takes accesses of any size and alignment: the VFIO glue splits
+ * them into naturally aligned pieces, as vfio-pci does, so a VMM can read the
+ * whole space at once.  Only what lies beyond its 256 bytes fails.
+ */
+TEST_F(sample, config_any_access)
+{
+	uint8_t all[256], some[3];
+	uint32_t id = env_ulong("MDEV_PCI_ID");
+
+	ASSERT_EQ(sizeof(all), config_read(&self->dev, all, sizeof(all), 0))
+		TH_LOG("reading all of config space: %s", strerror(errno));
+	EXPECT_EQ(id, all[0] | all[1] << 8 | all[2] << 16 | (uint32_t)all[3] << 24);
+	ASSERT_EQ(3, config_read(&self->dev, some, 3, PCI_VENDOR_ID + 1))
+		TH_LOG("a misaligned 3-byte config read: %s", strerror(errno));
+	EXPECT_EQ(0, memcmp(some, all + 1, 3)) TH_LOG("it read other bytes than a whole read");
+	errno = 0;
+	EXPECT_EQ(-1, config_read(&self->dev, some, 2, 255))
+		TH_LOG("a config read past byte 255 succeeded");
+	EXPECT_EQ(EINVAL, errno) TH_LOG("config read past the end: %s", strerror(errno));
+}
+
+TEST_F(sample, config_bar0_sizing)
+{
+	struct vfio_dev *dev = &self->dev;
+	uint32_t size = env_ulong("MDEV_BAR0_SIZE");
+	uint32_t mask = ~(size - 1);
+
+	ASSERT_NE(0, size) TH_LOG("MDEV_BAR0_SIZE is not set");
+	config_set(_metadata, dev, PCI_BASE_ADDRESS_0, 4, 0xffffffff);
+	EXPECT_EQ(mask, config_get(_metadata, dev, PCI_BASE_ADDRESS_0, 4))
+		TH_LOG("sizing: a 32-bit memory BAR of %u bytes", size);
+	config_set(_metadata, dev, PCI_BASE_ADDRESS_0, 4, 0xfe012345);
+	EXPECT_EQ(0xfe012345 & mask, config_get(_metadata, dev, PCI_BASE_ADDRESS_0, 4))
+		TH_LOG("an address is kept, aligned to the size");
+	config_set(_metadata, dev, PCI_BASE_ADDRESS_1, 4, 0xffffffff);
+	EXPECT_EQ(0, config_get(_metadata, dev, PCI_BASE_ADDRESS_1, 4))
+		TH_LOG("BAR1 does not exist");
+	config_set(_metadata, dev, PCI_BASE_ADDRESS_0, 4, 0);
+}
+
+TEST_F(sample, config_command_mask)
+{
+	struct vfio_dev *dev = &self->dev;
+
+	config_set(_metadata, dev, PCI_COMMAND, 2, 0xffff);
+	EXPECT_EQ(PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER, config_get(_metadata, dev, PCI_COMMAND, 2))
+		TH_LOG("only memory space and bus master are writable");
+	config_set(_metadata, dev, PCI_COMMAND, 2, PCI_COMMAND_MASTER);
+	EXPECT_EQ(PCI_COMMAND_MASTER, config_get(_metadata, dev, PCI_COMMAND, 2));
+	config_set(_metadata, dev, PCI_COMMAND, 2, 0);
+	EXPECT_EQ(0, config_get(_metadata, dev, PCI_COMMAND, 2));
+}
+
+TEST_F(sample, magic)
+{
+	EXPECT_EQ(SAMPLE_MAGIC_VALUE, bar_get(_metadata, self, SAMPLE_MAGIC));
+	bar_write_ro(self, SAMPLE_MAGIC, 0x12345678);
+	EXPECT_EQ(SAMPLE_MAGIC_VALUE, bar_get(_metadata, self, SAMPLE_MAGIC))
+		TH_LOG("MAGIC is read-only");
+}
+
+TEST_F(sample, scratch)
+{
+	bar_set(_metadata, self, SAMPLE_SCRATCH, 0xa5a55a5a);
+	EXPECT_EQ(0xa5a55a5a, bar_get(_metadata, self, SAMPLE_SCRATCH));
+	bar_set(_metadata, self, SAMPLE_SCRATCH, 0x01234567);
+	EXPECT_EQ(0x01234567, bar_get(_metadata, self, SAMPLE_SCRATCH));
+}
+
+TEST_F(sample, counter)
+{
+	uint32_t first = bar_get(_metadata, self, SAMPLE_COUNTER);
+
+	EXPECT_EQ(first + 1, bar_get(_metadata, self, SAMPLE_COUNTER))
+		TH_LOG("each read increments COUNTER by one");
+	EXPECT_EQ(first + 2, bar_get(_metadata, self, SAMPLE_COUNTER));
+	bar_set(_metadata, self, SAMPLE_COUNTER, 1000);
+	EXPECT_EQ(1000, bar_get(_metadata, self, SAMPLE_COUNTER)) TH_LOG("COUNTER can be written");
+	EXPECT_EQ(1001, bar_get(_metadata, self, SAMPLE_COUNTER));
+}
+
+TEST_F(sample, unimplemented_offset_reads_zero)
+{
+	off_t last = self->bar0.size - 4;
+
+	bar_set(_metadata, self, last, 0xffffffff);
+	EXPECT_EQ(0, bar_get(_metadata, self, last)) TH_LOG("last dword of BAR0");
+	EXPECT_EQ(0, bar_get(_metadata, self, SAMPLE_DOORBELL)) TH_LOG("DOORBELL reads 0");
+}
+
+TEST_F(sample, narrow_access_fails)
+{
+	uint16_t half = 0;
+	uint8_t byte = 0;
+
+	errno = 0;
+	EXPECT_EQ(-1, bar_read(self, &half, 2, SAMPLE_SCRATCH))
+		TH_LOG("a 2-byte BAR0 read succeeded");
+	EXPECT_EQ(EINVAL, errno) TH_LOG("2-byte BAR0 read: %s", strerror(errno));
+	errno = 0;
+	EXPECT_EQ(-1, bar_write(self, &half, 2, SAMPLE_SCRATCH))
+		TH_LOG("a 2-byte BAR0 write succeeded");
+	EXPECT_EQ(EINVAL, errno) TH_LOG("2-byte BAR0 write: %s", strerror(errno));
+	errno = 0;
+	EXPECT_EQ(-1, bar_read(self, &byte, 1, SAMPLE_MAGIC))
+		TH_LOG("a 1-byte BAR0 read succeeded");
+	EXPECT_EQ(EINVAL, errno) TH_LOG("1-byte BAR0 read: %s", strerror(errno));
+}
+
+TEST_F(sample, misaligned_access_fails)
+{
+	uint32_t value = 0;
+
+	errno = 0;
+	EXPECT_EQ(-1, bar_read(self, &value, 4, SAMPLE_SCRATCH + 2))
+		TH_LOG("a misaligned 4-byte BAR0 read succeeded");
+	EXPECT_EQ(EINVAL, errno) TH_LOG("misaligned BAR0 read: %s", strerror(errno));
+}
+
+TEST_F(sample, access_past_end_fails)
+{
+	uint32_t value = 0;
+
+	errno = 0;
+	EXPECT_EQ(-1, bar_read(self, &value, 4, self->bar0.size))
+		TH_LOG("a read past the end of BAR0 succeeded");
+	EXPECT_EQ(EINVAL, errno) TH_LOG("read past the end of BAR0: %s", strerror(errno));
+	errno = 0;
+	EXPECT_EQ(-1, bar_write(self, &value, 4, self->bar0.size))
+		TH_LOG("a write past the end of BAR0 succeeded");
+	EXPECT_EQ(EINVAL, errno) TH_LOG("write past the end of BAR0: %s", strerror(errno));
+}
+
+TEST_F(sample, doorbell_counts_irqs)
+{
+	uint32_t before = bar_get(_metadata, self, SAMPLE_IRQ_COUNT);
+
+	bar_set(_metadata, self, SAMPLE_DOORBELL, 1);
+	EXPECT_EQ(before + 1, bar_get(_metadata, self, SAMPLE_IRQ_COUNT))
+		TH_LOG("a doorbell with no eventfd armed is counted");
+	bar_write_ro(self, SAMPLE_IRQ_COUNT, 0);
+	EXPECT_EQ(before + 1, bar_get(_metadata, self, SAMPLE_IRQ_COUNT))
+		TH_LOG("IRQ_COUNT is read-only");
+}
+
+TEST_F(sample, doorbell_signals_eventfd)
+{
+	uint32_t before = bar_get(_metadata, self, SAMPLE_IRQ_COUNT);
+
+	arm_eventfd(_metadata, self);
+	bar_set(_metadata, self, SAMPLE_DOORBELL, 0);
+	expect_irq(_metadata, self, "doorbell");
+	EXPECT_EQ(before + 1, bar_get(_metadata, self, SAMPLE_IRQ_COUNT));
+}
+
+TEST_F(sample, trigger_loopback)
+{
+	uint32_t before = bar_get(_metadata, self, SAMPLE_IRQ_COUNT);
+
+	arm_eventfd(_metadata, self);
+	ASSERT_EQ(0, set_irqs(&self->dev, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER,
+			      VFIO_PCI_INTX_IRQ_INDEX, 1, NULL, 0))
+		TH_LOG("SET_IRQS DATA_NONE trigger: %s", strerror(errno));
+	expect_irq(_metadata, self, "DATA_NONE loopback");
+	EXPECT_EQ(before, bar_get(_metadata, self, SAMPLE_IRQ_COUNT))
+		TH_LOG("a loopback trigger is not a doorbell write");
+}
+
+TEST_F(sample, trigger_bool)
+{
+	uint8_t no = 0, yes = 1;
+
+	arm_eventfd(_metadata, self);
+	ASSERT_EQ(0, set_irqs(&self->dev, VFIO_IRQ_SET_DATA_BOOL | VFIO_IRQ_SET_ACTION_TRIGGER,
+			      VFIO_PCI_INTX_IRQ_INDEX, 1, &no, 1))
+		TH_LOG("SET_IRQS DATA_BOOL 0: %s", strerror(errno));
+	expect_no_irq(_metadata, self, "DATA_BOOL 0");
+	ASSERT_EQ(0, set_irqs(&self->dev, VFIO_IRQ_SET_DATA_BOOL | VFIO_IRQ_SET_ACTION_TRIGGER,
+			      VFIO_PCI_INTX_IRQ_INDEX, 1, &yes, 1))
+		TH_LOG("SET_IRQS DATA_BOOL 1: %s", strerror(errno));
+	expect_irq(_metadata, self, "DATA_BOOL 1");
+}
+
+TEST_F(sample, disarm_eventfd)
+{
+	uint32_t before;
+
+	arm_eventfd(_metadata, self);
+	ASSERT_EQ(0, intx_set_eventfd(&self->dev, -1))
+		TH_LOG("SET_IRQS disarming with fd -1: %s", strerror(errno));
+	before = bar_get(_metadata, self, SAMPLE_IRQ_COUNT);
+	bar_set(_metadata, self, SAMPLE_DOORBELL, 1);
+	expect_no_irq(_metadata, self, "doorbell after disarming with fd -1");
+	EXPECT_EQ(before + 1, bar_get(_metadata, self, SAMPLE_IRQ_COUNT));
+}
+
+TEST_F(sample, disarm_count_zero)
+{
+	arm_eventfd(_metadata, self);
+	ASSERT_EQ(0, set_irqs(&self->dev, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER,
+			      VFIO_PCI_INTX_IRQ_INDEX, 0, NULL, 0))
+		TH_LOG("SET_IRQS disarming with count 0: %s", strerror(errno));
+	bar_set(_metadata, self, SAMPLE_DOORBELL, 1);
+	expect_no_irq(_metadata, self, "doorbell after disarming with count 0");
+}
+
+TEST_F(sample, close_disarms)
+{
+	arm_eventfd(_metadata, self);
+	close(self->dev.device);
+	self->dev.device = -1;
+	vfio_dev_get_device(_metadata, &self->dev);
+	bar_set(_metadata, self, SAMPLE_DOORBELL, 1);
+	expect_no_irq(_metadata, self, "doorbell after the device fd was closed and reopened");
+}
+
+TEST_F(sample, set_irqs_unsupported)
+{
+	int32_t fd;
+
+	self->efd = eventfd(0, EFD_CLOEXEC);
+	ASSERT_LE(0, self->efd) TH_LOG("eventfd: %s", strerror(errno));
+	fd = self->efd;
+	errno = 0;
+	EXPECT_EQ(-1, set_irqs(&self->dev, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER,
+			       VFIO_PCI_MSI_IRQ_INDEX, 1, &fd, sizeof(fd)))
+		TH_LOG("SET_IRQS on MSI, which has no interrupts, succeeded");
+	EXPECT_EQ(EINVAL, errno) TH_LOG("SET_IRQS on MSI: %s", strerror(errno));
+	errno = 0;
+	EXPECT_EQ(-1, set_irqs(&self->dev, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_MASK,
+			       VFIO_PCI_INTX_IRQ_INDEX, 1, NULL, 0))
+		TH_LOG("SET_IRQS mask on INTx succeeded");
+	EXPECT_EQ(EINVAL, errno) TH_LOG("SET_IRQS mask on INTx: %s", strerror(errno));
+}
+
+TEST_F(sample, reset)
+{
+	struct vfio_dev *dev = &self->dev;
+
+	bar_set(_metadata, self, SAMPLE_SCRATCH, 0xdeadbeef);
+	bar_set(_metadata, self, SAMPLE_COUNTER, 41);
+	bar_set(_metadata, self, SAMPLE_DOORBELL, 1);
+	config_set(_metadata, dev, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+	config_set(_metadata, dev, PCI_BASE_ADDRESS_0, 4, 0xfe000000);
+	config_set(_metadata, dev, PCI_INTERRUPT_LINE, 1, 11);
+
+	ASSERT_EQ(0, ioctl(dev->device, VFIO_DEVICE_RESET))
+		TH_LOG("VFIO_DEVICE_RESET: %s", strerror(errno));
+	EXPECT_EQ(0, bar_get(_metadata, self, SAMPLE_SCRATCH)) TH_LOG("SCRATCH after reset");
+	EXPECT_EQ(0, bar_get(_metadata, self, SAMPLE_COUNTER)) TH_LOG("first COUNTER after reset");
+	EXPECT_EQ(1, bar_get(_metadata, self, SAMPLE_COUNTER)) TH_LOG("second COUNTER after reset");
+	EXPECT_EQ(0, bar_get(_metadata, self, SAMPLE_IRQ_COUNT)) TH_LOG("IRQ_COUNT after reset");
+	EXPECT_EQ(SAMPLE_MAGIC_VALUE, bar_get(_metadata, self, SAMPLE_MAGIC));
+	EXPECT_EQ(0, config_get(_metadata, dev, PCI_COMMAND, 2)) TH_LOG("command after reset");
+	EXPECT_EQ(0, config_get(_metadata, dev, PCI_BASE_ADDRESS_0, 4)) TH_LOG("BAR0 after reset");
+	EXPECT_EQ(0, config_get(_metadata, dev, PCI_INTERRUPT_LINE, 1))
+		TH_LOG("interrupt line after reset");
+}
+
+TEST_F(sample, reset_keeps_eventfd_armed)
+{
+	arm_eventfd(_metadata, self);
+	ASSERT_EQ(0, ioctl(self->dev.device, VFIO_DEVICE_RESET))
+		TH_LOG("VFIO_DEVICE_RESET: %s", strerror(errno));
+	bar_set(_metadata, self, SAMPLE_DOORBELL, 1);
+	expect_irq(_metadata, self, "doorbell after reset");
 }
 
 TEST_HARNESS_MAIN
