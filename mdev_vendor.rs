@@ -394,3 +394,26 @@ impl<D: Driver> Drop for Parent<D> {
         unsafe { bindings::mdev_unregister_parent(self.raw.get()) };
     }
 }
+
+// Only the sample registers this suite (see vfio_glue.rs).
+#[cfg(mdev_vendor_api_kunit)]
+#[kunit_tests(mdev_rs_vendor)]
+mod tests {
+    use super::*;
+    use core::fmt::Write;
+
+    #[test]
+    fn sysfs_text_fills_the_page_and_no_more() {
+        let mut page = [0u8; 8];
+        let mut out = SysfsText {
+            page: &mut page,
+            len: 0,
+        };
+        assert!(write!(out, "{}-{}", 12, 345).is_ok());
+        assert_eq!(out.len, 6);
+        assert!(out.write_str("xyz").is_err());
+        assert_eq!(out.len, 6);
+        assert!(out.write_str("xy").is_ok());
+        assert_eq!(&page, b"12-345xy");
+    }
+}

@@ -34,8 +34,8 @@ clippy_out=$(for d in $lint_dirs; do
 	touch "$d"/*.rs "$REPO"/samples/*.rs
 	"$VM/kmake.sh" "$KBUILD" "$d" CLIPPY=1 modules 2>&1
 done)
-if echo "$clippy_out" | grep -qE '^(warning|error)'; then
-	echo "$clippy_out" | grep -E '^(warning|error)' -A8 | head -n 60
+if echo "$clippy_out" | grep -qE '^(warning|error)|\.o: warning:'; then
+	echo "$clippy_out" | grep -E '^(warning|error)|\.o: warning:' -A8 | head -n 60
 	echo "FAILED: clippy or rustc warns about our code"; fail=$((fail + 1))
 else
 	echo "ok: CLIPPY=1 build has no warnings"; pass=$((pass + 1))
