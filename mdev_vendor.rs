@@ -250,8 +250,10 @@ unsafe extern "C" fn probe_callback<D: Driver>(mdev: *mut bindings::mdev_device)
     // SAFETY: The core keeps the device alive during probe.
     let dev = unsafe { Device::from_raw(mdev) };
     // SAFETY: The core sets `type_` before probe, to one of the types of the
-    // device's parent, which was registered with `D` by `Parent<D>` and so is
-    // a `Type<D::TypeData>`; the parent keeps it alive while it has devices.
+    // device's parent. The `mdev` bus matches no device to any driver, so the
+    // core binds a device only to its parent's driver: this parent was
+    // registered with `D` by `Parent<D>`, whose types are `Type<D::TypeData>`.
+    // The parent keeps its types alive while it has devices.
     let mtype = unsafe { Type::<D::TypeData>::from_raw((*mdev).type_) };
     from_result(|| {
         let data = KBox::new(D::probe(dev, mtype)?, GFP_KERNEL)?;

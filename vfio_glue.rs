@@ -274,25 +274,25 @@ impl<T: DeviceOps> Registration<T> {
                 &Device::<T>::VTABLE,
             )
         })?;
+        // `_vfio_alloc_device` returns an error pointer, never NULL.
+        let dev = NonNull::new(vdev.cast::<Device<T>>()).ok_or(ENOMEM)?;
         // SAFETY: We hold the allocation's only reference; the release
         // callback drops the state only once it is `live`.
         let put =
             ScopeGuard::new(|| unsafe { kernel::bindings::put_device(&raw mut (*vdev).device) });
-        let dev = vdev.cast::<Device<T>>();
+        let raw = dev.as_ptr();
         // SAFETY: The fields are in the allocation, not initialized yet, and
         // never move: VFIO frees the allocation in place.
         unsafe {
-            new_mutex!([const { None }; MAX_IRQS]).__pinned_init(&raw mut (*dev).triggers)?;
-            init.__pinned_init(&raw mut (*dev).data)?;
-            (*dev).live = true;
+            new_mutex!([const { None }; MAX_IRQS]).__pinned_init(&raw mut (*raw).triggers)?;
+            init.__pinned_init(&raw mut (*raw).data)?;
+            (*raw).live = true;
         }
         // SAFETY: The device is fully initialized.
         to_result(unsafe { bindings::vfio_register_emulated_iommu_dev(vdev) })?;
         put.dismiss();
         // INVARIANT: registered, and the reference is now ours.
-        Ok(Self {
-            dev: NonNull::new(dev).ok_or(EINVAL)?,
-        })
+        Ok(Self { dev })
     }
 }
 

@@ -5,7 +5,9 @@
 # create, and then a remove, makes is failed in turn (per task, through
 # /proc/self/fail-nth with failslab), and after each attempt the device is
 # either complete or absent, the instance count is exact, and nothing is left
-# in sysfs.  splat_check.sh, which runs later, catches leaks and warnings.
+# in sysfs.  Then the same for creates of the Rust sample's devices, whose
+# probe goes through the vendor API and the VFIO glue.  splat_check.sh, which
+# runs later, catches leaks and warnings.
 
 . ./mdev_lib.sh
 
@@ -15,7 +17,7 @@ if [ ! -w /proc/self/fail-nth ] || [ ! -d $F ]; then
 	ktap_skip_all "no fault injection (CONFIG_FAULT_INJECTION_DEBUG_FS, CONFIG_FAILSLAB)"
 	exit "$KSFT_SKIP"
 fi
-ktap_set_plan 7
+ktap_set_plan 10
 unload_all
 tv_load || ktap_exit_fail_msg "cannot load $TV on $(core_module)"
 A=$(tv_type 0 a)
@@ -80,7 +82,46 @@ ktap_print_msg "remove: $((n - 1)) allocations failed in turn"
 ktap_check "each failed allocation in remove leaves the device removed or removable" "" "$bad"
 ktap_check "nothing is left on the bus" 0 "$(nr_devices)"
 
-echo Y > $F/ignore-gfp-wait
 ktap_assert "the vendor unloads cleanly afterwards" unload_module $TV
+
+# --- create through the Rust sample: the vendor API and VFIO glue's own
+# error paths (VFIO allocation, state initialization, registration) ---
+load_vendor mdev_rs_sample max_instances=1000 >/dev/null ||
+	ktap_exit_fail_msg "cannot load mdev_rs_sample on $(core_module)"
+# The sample's type 1 (its faux parent's driver names the type).
+S=$(readlink -f "$MDEV_CLASS/mdev_rs_sample")/mdev_supported_types/faux_driver-1
+# VFIO's own vfio_create_group() WARNs when an allocation in it fails (its
+# error path releases a group that still points to its IOMMU group), whatever
+# the vendor driver.  Keep injected failures out of that function with
+# failslab's stack-trace filter; every other allocation of a create is failed.
+range=$(sort /proc/kallsyms | awk '$3 == "vfio_create_group" { start = $1; next }
+	start != "" { print "0x" start, "0x" $1; exit }')
+[ -n "$range" ] || ktap_exit_fail_msg "vfio_create_group is not in /proc/kallsyms"
+set -- $range
+echo "$1" > $F/reject-start
+echo "$2" > $F/reject-end
+n=1 bad=""
+while [ $n -le 400 ]; do
+	U=$(new_uuid)
+	set -- $(./mdev_write -n -f $n "$S/create" "$U")
+	result=$1 injected=$2
+	if [ "$result" = OK ]; then
+		# Complete means registered with VFIO too: it has an IOMMU group.
+		[ -e "$MDEV_BUS/$U/iommu_group" ] || bad="$bad $n:no-vfio"
+		remove "$U" >/dev/null
+	elif [ -e "$MDEV_BUS/$U" ]; then
+		bad="$bad $n:left"
+		remove "$U" >/dev/null
+	fi
+	[ "$injected" = fault ] || break
+	n=$((n + 1))
+done
+ktap_print_msg "sample create: $((n - 1)) allocations failed in turn"
+ktap_check "sample: each failed allocation in create leaves the device complete or absent" "" "$bad"
+ktap_assert "sample: create was failed at more than 10 allocations" test "$n" -gt 10
+echo 0 > $F/reject-start
+echo 0 > $F/reject-end
+echo Y > $F/ignore-gfp-wait
+ktap_assert "sample: it unloads cleanly afterwards" unload_module mdev_rs_sample
 unload_all
 ktap_finished
