@@ -1,14 +1,24 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# `make demo`, inside the guest: load the mdev core and a vendor driver,
-# create a mediated device through sysfs, show what it looks like, remove it.
+# `make demo`, inside the guest: load the mdev core and the C mtty sample,
+# create a mediated device through sysfs, show what it looks like, remove it;
+# then the same with the Rust sample vendor driver, whose device is also read
+# through VFIO as a VMM would (vfio_show).
 
 set -e
 CORE_MODULE=mdev_rs
 [ "$MDEV_CORE" = c ] && CORE_MODULE=mdev
 KMOD=/lib/modules/$(uname -r)
 step() { echo; echo "### $*"; }
+show_types() { # the types a parent offers, with their attributes
+	for t in "$1"/mdev_supported_types/*; do
+		echo "$(basename "$t"): name='$(cat "$t/name")' device_api=$(cat "$t/device_api")" \
+		     "available_instances=$(cat "$t/available_instances")"
+		[ -r "$t/description" ] && echo "    description: $(cat "$t/description")"
+	done
+	return 0
+}
 
 step "loading vfio, vfio_iommu_type1, the $MDEV_CORE mdev core ($CORE_MODULE) and the mtty sample"
 modprobe vfio
@@ -21,10 +31,7 @@ step "parents: ls -l /sys/class/mdev_bus"
 ls -l /sys/class/mdev_bus
 parent=$(readlink -f /sys/class/mdev_bus/mtty)
 step "types of $parent"
-for t in "$parent"/mdev_supported_types/*; do
-	echo "$(basename "$t"): name='$(cat "$t/name")' device_api=$(cat "$t/device_api")" \
-	     "available_instances=$(cat "$t/available_instances")"
-done
+show_types "$parent"
 
 uuid=$(cat /proc/sys/kernel/random/uuid)
 type=$parent/mdev_supported_types/mtty-2
@@ -47,6 +54,22 @@ echo 1 > "/sys/bus/mdev/devices/$uuid/remove"
 ls /sys/bus/mdev/devices/
 echo "available_instances of mtty-2 is back to $(cat "$type/available_instances")"
 
+step "the Rust sample vendor driver: insmod mdev_rs_sample.ko max_instances=2"
+insmod "$(find "$KMOD" -name mdev_rs_sample.ko)" max_instances=2
+parent=$(readlink -f /sys/class/mdev_bus/mdev_rs_sample)
+step "types of $parent (a faux device, so the types are faux_driver-N)"
+show_types "$parent"
+uuid=$(cat /proc/sys/kernel/random/uuid)
+type=$parent/mdev_supported_types/faux_driver-1
+step "echo $uuid > $type/create"
+echo "$uuid" > "$type/create"
+echo "iommu_group -> $(readlink -f "/sys/bus/mdev/devices/$uuid/iommu_group")"
+step "vfio_show $uuid: open it through VFIO as a VMM does, and read it"
+/kselftest/mdev/vfio_show "$uuid"
+step "echo 1 > /sys/bus/mdev/devices/$uuid/remove"
+echo 1 > "/sys/bus/mdev/devices/$uuid/remove"
+ls /sys/bus/mdev/devices/
+
 step "unloading"
-rmmod mtty "$CORE_MODULE" vfio_iommu_type1 vfio
+rmmod mdev_rs_sample mtty "$CORE_MODULE" vfio_iommu_type1 vfio
 echo "demo finished"
