@@ -12,7 +12,7 @@
 SAMPLE=mdev_rs_sample
 
 ktap_print_header
-ktap_set_plan 23
+ktap_set_plan 26
 unload_all
 warnings=$(nr_warnings)
 
@@ -58,6 +58,28 @@ ktap_check "remove succeeds and gives its instance back to both types" "OK 1 1" 
 	"$(remove "$u1") $(avail)"
 ktap_check "the instance given back can be taken by the other type" "OK 0 0" \
 	"$(create "$T2" "$u1") $(avail)"
+
+# --- Remove waits for the device's VFIO users ---
+# Dropping the VFIO registration (vfio_unregister_group_dev) waits until
+# userspace has closed the device, as for any VFIO driver.
+./vfio_show --hold "$u3" > /tmp/rust_sample.hold 2>&1 &
+holder=$!
+wait_for 10 grep -q '^held$' /tmp/rust_sample.hold ||
+	ktap_print_msg "vfio_show --hold: $(cat /tmp/rust_sample.hold)"
+./mdev_write "$MDEV_BUS/$u3/remove" 1 > /tmp/rust_sample.remove &
+remover=$!
+# wchan names where the remove sleeps: VFIO's unregistration.
+remove_waits() {
+	grep -q unregister_group_dev "/proc/$remover/wchan" 2>/dev/null
+}
+ktap_assert "a remove waits in VFIO unregistration while the device is open" wait_for 10 remove_waits
+kill "$holder"
+wait "$holder"
+wait "$remover"
+ktap_check "closing the device lets the remove finish (OK)" OK "$(cat /tmp/rust_sample.remove)"
+ktap_check "the device and its instance are gone" "0 1 1" "$(ls "$MDEV_BUS" | grep -c "$u3") $(avail)"
+rm -f /tmp/rust_sample.hold /tmp/rust_sample.remove
+create "$T1" "$u3" >/dev/null
 
 # --- Unloading with devices present ---
 ktap_assert "rmmod $SAMPLE succeeds with three devices present" unload_module $SAMPLE

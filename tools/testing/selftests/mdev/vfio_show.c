@@ -3,6 +3,7 @@
  * vfio_show - open a mediated device through VFIO and show what a VMM sees.
  *
  *   usage: vfio_show UUID
+ *          vfio_show --hold UUID   (tests: open the device and wait to be killed)
  *
  * This is the VMM stand-in of `make demo`: it takes the same steps as QEMU
  * would (container, IOMMU group, type1v2 IOMMU, device fd) and prints, for
@@ -247,8 +248,19 @@ static void show_bar0(void)
 
 int main(int argc, char **argv)
 {
+	if (argc == 3 && !strcmp(argv[1], "--hold")) {
+		/*
+		 * For the tests: keep the device open, as a running VM does,
+		 * until killed.  "held" on stdout says it is open.
+		 */
+		open_device(argv[2]);
+		printf("held\n");
+		fflush(stdout);
+		for (;;)
+			pause();
+	}
 	if (argc != 2) {
-		fprintf(stderr, "usage: vfio_show UUID\n");
+		fprintf(stderr, "usage: vfio_show UUID\n       vfio_show --hold UUID\n");
 		return 1;
 	}
 	open_device(argv[1]);
