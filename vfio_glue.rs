@@ -478,6 +478,15 @@ fn read_write<T: DeviceOps>(
     Ok(done)
 }
 
+/// The `ssize_t` a read or write returns: bytes done, or a negative errno.
+fn ssize(result: Result<usize>) -> isize {
+    match result {
+        // `read_write` never does more than `count`, an `ssize_t` by VFS rule.
+        Ok(done) => done as isize,
+        Err(e) => e.to_errno() as isize,
+    }
+}
+
 /// # Safety
 ///
 /// `vdev` must belong to a `Device<T>` whose last reference is being put.
@@ -526,10 +535,13 @@ unsafe extern "C" fn read_callback<T: DeviceOps>(
 ) -> isize {
     // SAFETY: Guaranteed by the caller.
     let (dev, pos) = unsafe { (Device::<T>::from_vdev(vdev), &mut *ppos) };
-    match read_write(dev, UserPtr::from_ptr(buf.cast()), count, pos, false) {
-        Ok(done) => done as isize,
-        Err(e) => e.to_errno() as isize,
-    }
+    ssize(read_write(
+        dev,
+        UserPtr::from_ptr(buf.cast()),
+        count,
+        pos,
+        false,
+    ))
 }
 
 /// # Safety
@@ -543,16 +555,8 @@ unsafe extern "C" fn write_callback<T: DeviceOps>(
 ) -> isize {
     // SAFETY: Guaranteed by the caller.
     let (dev, pos) = unsafe { (Device::<T>::from_vdev(vdev), &mut *ppos) };
-    match read_write(
-        dev,
-        UserPtr::from_ptr(buf.cast_mut().cast()),
-        count,
-        pos,
-        true,
-    ) {
-        Ok(done) => done as isize,
-        Err(e) => e.to_errno() as isize,
-    }
+    let buf = UserPtr::from_ptr(buf.cast_mut().cast());
+    ssize(read_write(dev, buf, count, pos, true))
 }
 
 /// # Safety

@@ -19,6 +19,17 @@ show_types() { # the types a parent offers, with their attributes
 	done
 	return 0
 }
+# create_device TYPE_DIR: create a device of that type; sets $uuid.
+create_device() {
+	uuid=$(cat /proc/sys/kernel/random/uuid)
+	step "echo $uuid > $1/create"
+	echo "$uuid" > "$1/create"
+}
+remove_device() {
+	step "echo 1 > /sys/bus/mdev/devices/$1/remove"
+	echo 1 > "/sys/bus/mdev/devices/$1/remove"
+	ls /sys/bus/mdev/devices/
+}
 
 step "loading vfio, vfio_iommu_type1, the $MDEV_CORE mdev core ($CORE_MODULE) and the mtty sample"
 modprobe vfio
@@ -33,10 +44,8 @@ parent=$(readlink -f /sys/class/mdev_bus/mtty)
 step "types of $parent"
 show_types "$parent"
 
-uuid=$(cat /proc/sys/kernel/random/uuid)
 type=$parent/mdev_supported_types/mtty-2
-step "echo $uuid > $type/create"
-echo "$uuid" > "$type/create"
+create_device "$type"
 
 step "ls -l /sys/bus/mdev/devices/$uuid/"
 ls -l "/sys/bus/mdev/devices/$uuid/"
@@ -49,9 +58,7 @@ if [ -r /sys/kernel/debug/mdev_rs/devices ]; then
 	cat /sys/kernel/debug/mdev_rs/devices
 fi
 
-step "echo 1 > /sys/bus/mdev/devices/$uuid/remove"
-echo 1 > "/sys/bus/mdev/devices/$uuid/remove"
-ls /sys/bus/mdev/devices/
+remove_device "$uuid"
 echo "available_instances of mtty-2 is back to $(cat "$type/available_instances")"
 
 step "the Rust sample vendor driver: insmod mdev_rs_sample.ko max_instances=2"
@@ -59,16 +66,11 @@ insmod "$(find "$KMOD" -name mdev_rs_sample.ko)" max_instances=2
 parent=$(readlink -f /sys/class/mdev_bus/mdev_rs_sample)
 step "types of $parent (a faux device, so the types are faux_driver-N)"
 show_types "$parent"
-uuid=$(cat /proc/sys/kernel/random/uuid)
-type=$parent/mdev_supported_types/faux_driver-1
-step "echo $uuid > $type/create"
-echo "$uuid" > "$type/create"
+create_device "$parent/mdev_supported_types/faux_driver-1"
 echo "iommu_group -> $(readlink -f "/sys/bus/mdev/devices/$uuid/iommu_group")"
 step "vfio_show $uuid: open it through VFIO as a VMM does, and read it"
 /kselftest/mdev/vfio_show "$uuid"
-step "echo 1 > /sys/bus/mdev/devices/$uuid/remove"
-echo 1 > "/sys/bus/mdev/devices/$uuid/remove"
-ls /sys/bus/mdev/devices/
+remove_device "$uuid"
 
 step "unloading"
 rmmod mdev_rs_sample mtty "$CORE_MODULE" vfio_iommu_type1 vfio

@@ -84,6 +84,26 @@ ktap_assert() {
 	fi
 }
 
+# exec_vfio_client VENDOR TYPE PCI_ID BAR0_SIZE [CLIENT ARGS...]: load VENDOR
+# on the core under test, create a device of its parent's TYPE and replace
+# this shell by vfio_client on it, so that the client's KTAP is read as the
+# calling test's own.  The device is left for the next test's cleanup.
+exec_vfio_client() {
+	vendor=$1 type=$2
+	export MDEV_PCI_ID=$3 MDEV_BAR0_SIZE=$4
+	shift 4
+	unload_all
+	load_vendor "$vendor" >/dev/null ||
+		{ echo "1..0 # SKIP cannot load $vendor on $(core_module)"; exit "$KSFT_FAIL"; }
+	MDEV_UUID=$(new_uuid)
+	export MDEV_UUID
+	if [ "$(create "$(readlink -f "$MDEV_CLASS/$vendor")/mdev_supported_types/$type" "$MDEV_UUID")" != OK ]; then
+		echo "Bail out! cannot create a $type device of $vendor"
+		exit "$KSFT_FAIL"
+	fi
+	exec ./vfio_client "$@"
+}
+
 # A fresh random UUID in the canonical lower-case form.
 new_uuid() {
 	cat /proc/sys/kernel/random/uuid

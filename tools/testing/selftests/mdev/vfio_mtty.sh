@@ -10,14 +10,5 @@
 
 . ./mdev_lib.sh
 
-unload_all
-load_vendor mtty >/dev/null || { echo "1..0 # SKIP cannot load mtty on $(core_module)"; exit "$KSFT_FAIL"; }
-MDEV_UUID=$(new_uuid)
-P=$(readlink -f $MDEV_CLASS/mtty)/mdev_supported_types
-if [ "$(create "$P/mtty-1" "$MDEV_UUID")" != OK ]; then
-	echo "Bail out! cannot create an mtty device"
-	exit "$KSFT_FAIL"
-fi
 # mtty emulates a PCI serial card 4348:3253 with an 8-byte I/O BAR0.
-export MDEV_UUID MDEV_PCI_ID=0x32534348 MDEV_BAR0_SIZE=8
-exec ./vfio_client -f vfio_mdev
+exec_vfio_client mtty mtty-1 0x32534348 8 -f vfio_mdev
