@@ -105,13 +105,6 @@ impl<T> Type<T> {
     pub fn data(&self) -> &T {
         &self.data
     }
-
-    /// The type's [`TypeSpec::sysfs_name`].
-    pub fn sysfs_name(&self) -> &CStr {
-        // SAFETY: By the type invariants the field points to a `'static`
-        // string, and nobody writes it after registration.
-        unsafe { CStr::from_char_ptr((*self.raw.get()).sysfs_name) }
-    }
 }
 
 /// The text of a sysfs attribute being shown: one page, written with
@@ -249,11 +242,11 @@ impl<D: Driver> Drop for DriverRegistration<D> {
 unsafe extern "C" fn probe_callback<D: Driver>(mdev: *mut bindings::mdev_device) -> c_int {
     // SAFETY: The core keeps the device alive during probe.
     let dev = unsafe { Device::from_raw(mdev) };
-    // SAFETY: The core sets `type_` before probe, to one of the types of the
-    // device's parent. The `mdev` bus matches no device to any driver, so the
-    // core binds a device only to its parent's driver: this parent was
-    // registered with `D` by `Parent<D>`, whose types are `Type<D::TypeData>`.
-    // The parent keeps its types alive while it has devices.
+    // The `mdev` bus matches no device to any driver, so the core binds a
+    // device only to its parent's driver: this parent was registered with `D`
+    // by `Parent<D>`, whose types are `Type<D::TypeData>`.
+    // SAFETY: The core sets `type_` before probe to one of the parent's types
+    // (see above), which the parent keeps alive while it has devices.
     let mtype = unsafe { Type::<D::TypeData>::from_raw((*mdev).type_) };
     from_result(|| {
         let data = KBox::new(D::probe(dev, mtype)?, GFP_KERNEL)?;
@@ -315,12 +308,13 @@ unsafe extern "C" fn show_description_callback<D: Driver>(
 /// # Invariants
 ///
 /// `raw` is registered with the core, with `_type_ptrs` pointing to the
-/// `raw` fields of `types`, none of which moves or changes until `drop`.
+/// `raw` fields of `_types`, none of which moves or changes until `drop`.
 pub struct Parent<D: Driver> {
     raw: Pin<KBox<Opaque<bindings::mdev_parent>>>,
     /// The array the core reads the types from: alive until `drop`.
     _type_ptrs: KVec<*mut bindings::mdev_type>,
-    types: KVec<Pin<KBox<Type<D::TypeData>>>>,
+    /// The types themselves, which the callbacks are given.
+    _types: KVec<Pin<KBox<Type<D::TypeData>>>>,
     _driver: Arc<DriverData<D>>,
     _dev: ARef<device::Device>,
 }
@@ -378,15 +372,10 @@ impl<D: Driver> Parent<D> {
         Ok(Self {
             raw,
             _type_ptrs: type_ptrs,
-            types: boxed,
+            _types: boxed,
             _driver: driver.0.clone(),
             _dev: dev.into(),
         })
-    }
-
-    /// The parent's types, in registration order.
-    pub fn types(&self) -> impl Iterator<Item = &Type<D::TypeData>> {
-        self.types.iter().map(|t| &**t)
     }
 }
 

@@ -183,8 +183,9 @@ impl<T: DeviceOps> Deref for Device<T> {
 impl<T: DeviceOps> Device<T> {
     /// The mediated device this VFIO device stands for.
     pub fn as_dev(&self) -> &device::Device {
-        // SAFETY: `vdev.dev` is the mdev's device, which the registration
-        // (and so `self`) outlives: the mdev remove drops the registration.
+        // SAFETY: `vdev.dev` is the mdev's device. It outlives every way to
+        // reach `self`: the registration, which the mdev's remove drops, and
+        // VFIO's callbacks, which end before unregistration returns.
         unsafe { device::Device::from_raw((*self.vdev.get()).dev) }
     }
 
@@ -276,10 +277,11 @@ impl<T: DeviceOps> Registration<T> {
         })?;
         // `_vfio_alloc_device` returns an error pointer, never NULL.
         let dev = NonNull::new(vdev.cast::<Device<T>>()).ok_or(ENOMEM)?;
-        // SAFETY: We hold the allocation's only reference; the release
-        // callback drops the state only once it is `live`.
-        let put =
-            ScopeGuard::new(|| unsafe { kernel::bindings::put_device(&raw mut (*vdev).device) });
+        let put = ScopeGuard::new(|| {
+            // SAFETY: We hold the allocation's only reference; the release
+            // callback drops the state only once it is `live`.
+            unsafe { kernel::bindings::put_device(&raw mut (*vdev).device) }
+        });
         let raw = dev.as_ptr();
         // SAFETY: The fields are in the allocation, not initialized yet, and
         // never move: VFIO frees the allocation in place.
@@ -400,8 +402,9 @@ fn set_irqs<T: DeviceOps>(dev: &Device<T>, arg: UserPtr) -> Result {
         read_uapi(&mut UserSlice::new(arg, minsz).reader(), minsz)?;
     let vectors = c_int::from(hdr.index < T::NUM_IRQS && has_eventfd_irq::<T>(hdr.index));
     let mut data_size = 0usize;
-    // SAFETY: Both pointers are to live locals. The NUM_IRQS bound was
-    // checked at registration, so the cast is lossless.
+    // SAFETY: Both pointers are to live locals. `NUM_IRQS` is at most
+    // `MAX_IRQS` (asserted at build time in `Registration::new`), so the
+    // cast is lossless.
     to_result(unsafe {
         bindings::vfio_set_irqs_validate_and_prepare(
             &mut hdr,

@@ -134,7 +134,7 @@ impl vfio::DeviceOps for SampleDevice {
             let mut regs = dev.regs.lock();
             match index {
                 vfio::VFIO_PCI_CONFIG_REGION_INDEX => {
-                    regs.config_write(offset, data)?;
+                    regs.config_write(dev.model, offset, data)?;
                     false
                 }
                 vfio::VFIO_PCI_BAR0_REGION_INDEX => {
@@ -178,7 +178,6 @@ const REG_IRQ_COUNT: u32 = 0x10;
 
 /// The state a guest can change: config space and the BAR0 registers.
 struct Registers {
-    model: Model,
     config: [u8; CONFIG_SIZE],
     scratch: u32,
     counter: u32,
@@ -199,7 +198,6 @@ impl Registers {
         put(0x2e, &1u16.to_le_bytes()); // subsystem ID
         put(0x3d, &[0x01]); // interrupt pin INTA
         Self {
-            model,
             config,
             scratch: 0,
             counter: 0,
@@ -208,13 +206,13 @@ impl Registers {
     }
 
     /// The bits of config byte `offset` that a write may change.
-    fn config_write_mask(&self, offset: usize) -> u8 {
+    fn config_write_mask(model: Model, offset: usize) -> u8 {
         match offset {
             // Command: memory space and bus master enable.
             0x04 => 0x06,
             // BAR0 keeps the address bits above its size: this is how the
             // guest sizes it, by writing all ones and reading back.
-            CONFIG_BAR0..0x14 => (!(self.model.bar0_size - 1)).to_le_bytes()[offset - CONFIG_BAR0],
+            CONFIG_BAR0..0x14 => (!(model.bar0_size - 1)).to_le_bytes()[offset - CONFIG_BAR0],
             // Interrupt line.
             0x3c => 0xff,
             _ => 0,
@@ -234,9 +232,9 @@ impl Registers {
         Ok(())
     }
 
-    fn config_write(&mut self, offset: u64, data: &[u8]) -> Result {
+    fn config_write(&mut self, model: Model, offset: u64, data: &[u8]) -> Result {
         for (i, &byte) in Self::config_range(offset, data.len())?.zip(data) {
-            let mask = self.config_write_mask(i);
+            let mask = Self::config_write_mask(model, i);
             self.config[i] = (self.config[i] & !mask) | (byte & mask);
         }
         Ok(())
@@ -330,16 +328,17 @@ mod tests {
     fn config_ids_and_read_only_bytes() {
         let mut regs = Registers::new(SMALL);
         assert_eq!(config_dword(&regs, 0), 0x7f01_1b36);
-        regs.config_write(0, &[0xff; 4]).unwrap();
+        regs.config_write(SMALL, 0, &[0xff; 4]).unwrap();
         assert_eq!(config_dword(&regs, 0), 0x7f01_1b36);
-        regs.config_write(0x04, &[0xff, 0xff]).unwrap();
+        regs.config_write(SMALL, 0x04, &[0xff, 0xff]).unwrap();
         assert_eq!(config_dword(&regs, 0x04) & 0xffff, 0x0006);
     }
 
     #[test]
     fn bar0_sizing() {
         let mut regs = Registers::new(SMALL);
-        regs.config_write(0x10, &u32::MAX.to_le_bytes()).unwrap();
+        regs.config_write(SMALL, 0x10, &u32::MAX.to_le_bytes())
+            .unwrap();
         assert_eq!(config_dword(&regs, 0x10), 0xffff_f000);
     }
 
