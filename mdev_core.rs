@@ -4,7 +4,7 @@
 //!
 //! C header: [`include/linux/mdev.h`](srctree/include/linux/mdev.h)
 //!
-//! The crate root of `mdev_rs.ko`, a drop-in replacement for the C core of
+//! The crate root of `mdev.ko`, a drop-in replacement for the C core of
 //! `drivers/vfio/mdev`: same sysfs ABI, same exported C functions and
 //! structure layouts. This file holds the module, the creation and removal
 //! of devices and the registration of parents; see `Documentation/` for the
@@ -60,7 +60,7 @@ mod mdev_h {
 
 module! {
     type: MdevCore,
-    name: "mdev_rs",
+    name: "mdev",
     authors: ["The mdev-rs developers"],
     description: "VFIO mediated device core (Rust)",
     license: "GPL",
@@ -134,12 +134,12 @@ impl kernel::Module for MdevCore {
         unsafe { mdev_list::init_global() };
         let bus = mdev_driver::BusRegistration::new()?;
         let compat_class = CompatClass::new()?;
-        let dir = debugfs::Dir::new(c"mdev_rs");
+        let dir = debugfs::Dir::new(c"mdev");
         let devices_file = KBox::pin_init(
             dir.read_callback_file(c"devices", (), &write_devices),
             GFP_KERNEL,
         )?;
-        pr_info!("mdev core loaded\n");
+        pr_info!("mdev core (Rust) loaded\n");
         Ok(Self {
             _devices_file: devices_file,
             _debugfs_dir: dir,
@@ -155,11 +155,11 @@ impl Drop for MdevCore {
         if left != 0 {
             pr_err!("unloading with {left} mediated devices still listed\n");
         }
-        pr_info!("mdev core unloaded\n");
+        pr_info!("mdev core (Rust) unloaded\n");
     }
 }
 
-/// Writes `/sys/kernel/debug/mdev_rs/devices`: one line per device, in
+/// Writes `/sys/kernel/debug/mdev/devices`: one line per device, in
 /// creation order: UUID, parent device, type directory and state.
 fn write_devices(_: &(), f: &mut kernel::fmt::Formatter<'_>) -> kernel::fmt::Result {
     let list = mdev_list::MDEV_LIST.lock();

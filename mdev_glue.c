@@ -7,6 +7,9 @@
  *   against the header's prototype and EXPORT_SYMBOL works as for any C
  *   module (the C core exports them the same way, not GPL-only).
  * - list_del(), a static inline function the kernel crate has no helper for.
+ * - The module version (the Rust module! macro has no such field): the
+ *   package version of dkms.conf, passed by Kbuild.  It must stay above the
+ *   C core's "0.1", or DKMS refuses to install over the kernel's mdev.ko.
  */
 #include <linux/list.h>
 #include <linux/mdev.h>
@@ -52,3 +55,5 @@ void mdev_rs_list_del(struct list_head *entry)
 {
 	list_del(entry);
 }
+
+MODULE_VERSION(MDEV_RS_VERSION);

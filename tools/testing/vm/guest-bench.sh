@@ -19,9 +19,10 @@ modprobe vfio
 results=/tmp/bench.txt
 : > $results
 for core in c rust; do
-	module=mdev_rs
-	[ "$core" = c ] && module=mdev
-	modprobe $module || exit 1
+	# Both cores are named mdev: load each by path.
+	core_dir=$KMOD/updates
+	[ "$core" = c ] && core_dir=$KMOD/kernel/drivers/vfio/mdev
+	insmod $core_dir/mdev.ko || exit 1
 	insmod "$(find "$KMOD" -name mdev_test_vendor.ko)" nr_parents=1 max_instances=$((LARGE + PAIRS + 10)) || exit 1
 	echo "bench: $core core: $SMALL devices, then $LARGE, $PAIRS create+remove pairs each"
 	small=$($BENCH $TYPE $SMALL $PAIRS) || exit 1
@@ -31,7 +32,7 @@ for core in c rust; do
 	echo "$core $large" | tee -a $results
 	echo "bench: unloading $LARGE devices"
 	rmmod mdev_test_vendor
-	rmmod $module
+	rmmod mdev
 done
 
 # Columns: core population create_us remove_us

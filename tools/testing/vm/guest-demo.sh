@@ -7,8 +7,6 @@
 # through VFIO as a VMM would (vfio_show).
 
 set -e
-CORE_MODULE=mdev_rs
-[ "$MDEV_CORE" = c ] && CORE_MODULE=mdev
 KMOD=/lib/modules/$(uname -r)
 step() { echo; echo "### $*"; }
 show_types() { # the types a parent offers, with their attributes
@@ -31,12 +29,20 @@ remove_device() {
 	ls /sys/bus/mdev/devices/
 }
 
-step "loading vfio, vfio_iommu_type1, the $MDEV_CORE mdev core ($CORE_MODULE) and the mtty sample"
-modprobe vfio
+# Both cores are named mdev.  The Rust core is installed under updates/,
+# which depmod prefers, so modprobe resolves mtty's "depends: mdev" to it;
+# the in-tree C core has to be loaded by path before.
+if [ "$MDEV_CORE" = c ]; then
+	step "loading the C mdev core by path: insmod $KMOD/kernel/drivers/vfio/mdev/mdev.ko"
+	modprobe vfio
+	insmod "$KMOD/kernel/drivers/vfio/mdev/mdev.ko"
+fi
+step "modprobe mtty: loads vfio, vfio_iommu_type1, mdev and the mtty sample"
 modprobe vfio_iommu_type1
-modprobe "$CORE_MODULE"
-insmod "$(find "$KMOD" -name mtty.ko)"
-grep -E '^(vfio|vfio_iommu_type1|mdev|mdev_rs|mtty) ' /proc/modules | cut -d' ' -f1,2
+modprobe mtty
+grep -E '^(vfio|vfio_iommu_type1|mdev|mtty) ' /proc/modules | cut -d' ' -f1,2
+dmesg | grep -E 'mdev: mdev core|loading out-of-tree' | sed 's/^\[[^]]*\] //'
+echo "taint flags of mdev: '$(cat /sys/module/mdev/taint)' (O: out of tree, the Rust core)"
 
 step "parents: ls -l /sys/class/mdev_bus"
 ls -l /sys/class/mdev_bus
@@ -53,9 +59,9 @@ step "the mdev_type link and the type's devices/"
 echo "mdev_type -> $(readlink -f "/sys/bus/mdev/devices/$uuid/mdev_type")"
 ls -l "$type/devices/"
 echo "available_instances of mtty-2 is now $(cat "$type/available_instances")"
-if [ -r /sys/kernel/debug/mdev_rs/devices ]; then
-	step "the Rust core's device list: cat /sys/kernel/debug/mdev_rs/devices"
-	cat /sys/kernel/debug/mdev_rs/devices
+if [ -r /sys/kernel/debug/mdev/devices ]; then
+	step "the Rust core's device list: cat /sys/kernel/debug/mdev/devices"
+	cat /sys/kernel/debug/mdev/devices
 fi
 
 remove_device "$uuid"
@@ -73,5 +79,5 @@ step "vfio_show $uuid: open it through VFIO as a VMM does, and read it"
 remove_device "$uuid"
 
 step "unloading"
-rmmod mdev_rs_sample mtty "$CORE_MODULE" vfio_iommu_type1 vfio
+rmmod mdev_rs_sample mtty mdev vfio_iommu_type1 vfio
 echo "demo finished"

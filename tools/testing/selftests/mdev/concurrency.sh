@@ -10,7 +10,7 @@
 ktap_print_header
 ktap_set_plan 9
 unload_all
-tv_load max_instances=64 || ktap_exit_fail_msg "cannot load $TV on $(core_module)"
+tv_load max_instances=64 || ktap_exit_fail_msg "cannot load $TV on $(core_desc)"
 warnings=$(nr_warnings)
 
 # --- Global uniqueness ---

@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# /sys/kernel/debug/mdev_rs/devices lists every device in creation order with
+# /sys/kernel/debug/mdev/devices lists every device in creation order with
 # its parent, type and state (reserved / active / removing).  An improvement
 # of the Rust core: the C core has no such file.
 
@@ -14,8 +14,8 @@ if [ "$MDEV_CORE" = c ]; then
 fi
 ktap_set_plan 5
 unload_all
-tv_load || ktap_exit_fail_msg "cannot load $TV on $(core_module)"
-LIST=/sys/kernel/debug/mdev_rs/devices
+tv_load || ktap_exit_fail_msg "cannot load $TV on $(core_desc)"
+LIST=/sys/kernel/debug/mdev/devices
 
 u1=$(new_uuid) u2=$(new_uuid) u3=$(new_uuid)
 create "$(tv_type 1 b)" "$u1" >/dev/null

@@ -19,7 +19,7 @@ if [ ! -w /proc/self/fail-nth ] || [ ! -d $F ]; then
 fi
 ktap_set_plan 10
 unload_all
-tv_load || ktap_exit_fail_msg "cannot load $TV on $(core_module)"
+tv_load || ktap_exit_fail_msg "cannot load $TV on $(core_desc)"
 A=$(tv_type 0 a)
 avail=$(cat "$A/available_instances")
 
@@ -87,7 +87,7 @@ ktap_assert "the vendor unloads cleanly afterwards" unload_module $TV
 # --- create through the Rust sample: the vendor API and VFIO glue's own
 # error paths (VFIO allocation, state initialization, registration) ---
 load_vendor mdev_rs_sample max_instances=1000 >/dev/null ||
-	ktap_exit_fail_msg "cannot load mdev_rs_sample on $(core_module)"
+	ktap_exit_fail_msg "cannot load mdev_rs_sample on $(core_desc)"
 # The sample's type 1 (its faux parent's driver names the type).
 S=$(readlink -f "$MDEV_CLASS/mdev_rs_sample")/mdev_supported_types/faux_driver-1
 # VFIO's own vfio_create_group() WARNs when an allocation in it fails (its

@@ -12,7 +12,7 @@ ktap_set_plan 14
 unload_all
 
 # --- max_instances: the core counts, per parent, across its types ---
-tv_load max_instances=3 || ktap_exit_fail_msg "cannot load $TV on $(core_module)"
+tv_load max_instances=3 || ktap_exit_fail_msg "cannot load $TV on $(core_desc)"
 A=$(tv_type 0 a)
 B=$(tv_type 0 b)
 OTHER=$(tv_type 1 a)

@@ -11,7 +11,7 @@
 
 ktap_print_header
 unload_all
-load_vendor mdev_rs_sample >/dev/null || ktap_exit_fail_msg "cannot load mdev_rs_sample on $(core_module)"
+load_vendor mdev_rs_sample >/dev/null || ktap_exit_fail_msg "cannot load mdev_rs_sample on $(core_desc)"
 
 results=$(mktemp)
 for suite in /sys/kernel/debug/kunit/mdev*; do

@@ -12,7 +12,7 @@ ktap_print_header
 ktap_set_plan 25
 unload_all
 : > /run/uevents.log
-tv_load || ktap_exit_fail_msg "cannot load $TV on $(core_module)"
+tv_load || ktap_exit_fail_msg "cannot load $TV on $(core_desc)"
 A=$(tv_type 0 a)
 B=$(tv_type 1 b)
 

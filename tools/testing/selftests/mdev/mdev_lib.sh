@@ -10,14 +10,40 @@ MDEV_BUS=/sys/bus/mdev/devices
 MDEV_CLASS=/sys/class/mdev_bus
 PASSED_POINTS=0
 
-# The module that implements the core under test.
+# Both cores are modules named mdev: the C core ships in the kernel's tree
+# (kernel/drivers/vfio/mdev/), this project installs the Rust core under
+# updates/, where depmod and modprobe prefer it.  The tests load the core
+# under test by path, so either can be chosen whatever depmod prefers.
 core_module() {
-	if [ "$MDEV_CORE" = c ]; then echo mdev; else echo mdev_rs; fi
+	echo mdev
 }
 
-# Path of a module file by name, wherever depmod placed it.
+# How messages name the core under test.
+core_desc() {
+	echo "the $MDEV_CORE mdev core"
+}
+
+# Path of the core under test's module file (.ko, or compressed as the
+# kernel's configuration asks).
+core_path() {
+	if [ "$MDEV_CORE" = c ]; then dir=$KMODDIR/kernel/drivers/vfio/mdev; else dir=$KMODDIR/updates; fi
+	ls "$dir"/mdev.ko* 2>/dev/null | head -n1
+}
+
+# The loaded mdev module is the core under test: the Rust core is built out
+# of tree, so the kernel marks it with the O taint; the C core is in-tree.
+core_is_under_test() {
+	is_loaded mdev || return 1
+	if [ "$MDEV_CORE" = c ]; then
+		! grep -q O /sys/module/mdev/taint
+	else
+		grep -q O /sys/module/mdev/taint
+	fi
+}
+
+# Path of a vendor module file by name, wherever depmod placed it.
 module_path() {
-	find "$KMODDIR" -name "$1.ko" | head -n1
+	find "$KMODDIR" -name "$1.ko" -o -name "$1.ko.*" | head -n1
 }
 
 is_loaded() {
@@ -28,12 +54,15 @@ is_loaded() {
 load_core() {
 	modprobe vfio || return 1
 	modprobe vfio_iommu_type1 || return 1
-	is_loaded "$(core_module)" || modprobe "$(core_module)"
+	is_loaded mdev && { core_is_under_test; return; }
+	path=$(core_path)
+	[ -n "$path" ] || { echo "# no mdev.ko of the $MDEV_CORE core under $KMODDIR"; return 1; }
+	insmod "$path"
 }
 
 # Load a vendor driver module on top of the core under test.  insmod, not
-# modprobe: modprobe would resolve the vendor's dependency on "mdev" to the
-# in-tree C core even when the Rust core provides the symbols.
+# modprobe, so that a vendor never pulls in a core by itself: the core under
+# test is always loaded first, by path.
 load_vendor() {
 	name=$1
 	shift
@@ -51,7 +80,7 @@ unload_module() {
 # Unload every vendor driver (the C samples, the Rust sample) and both cores;
 # used as cleanup.
 unload_all() {
-	for m in mdev_test_vendor mtty mdpy mbochs mdev_rs_sample mdev_rs mdev vfio_iommu_type1 vfio; do
+	for m in mdev_test_vendor mtty mdpy mbochs mdev_rs_sample mdev vfio_iommu_type1 vfio; do
 		unload_module "$m" 2>/dev/null
 	done
 	return 0
@@ -94,7 +123,7 @@ exec_vfio_client() {
 	shift 4
 	unload_all
 	load_vendor "$vendor" >/dev/null ||
-		{ echo "1..0 # SKIP cannot load $vendor on $(core_module)"; exit "$KSFT_FAIL"; }
+		{ echo "1..0 # SKIP cannot load $vendor on $(core_desc)"; exit "$KSFT_FAIL"; }
 	MDEV_UUID=$(new_uuid)
 	export MDEV_UUID
 	if [ "$(create "$(readlink -f "$MDEV_CLASS/$vendor")/mdev_supported_types/$type" "$MDEV_UUID")" != OK ]; then

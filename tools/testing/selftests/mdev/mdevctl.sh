@@ -14,7 +14,7 @@ fi
 ktap_set_plan 10
 unload_all
 rm -rf /etc/mdevctl.d/mtty
-load_vendor mtty || ktap_exit_fail_msg "cannot load mtty on $(core_module)"
+load_vendor mtty || ktap_exit_fail_msg "cannot load mtty on $(core_desc)"
 U=$(new_uuid)
 
 types=$(mdevctl types 2>&1)

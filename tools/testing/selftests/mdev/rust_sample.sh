@@ -22,7 +22,7 @@ avail() {
 }
 
 # --- The parent and its types ---
-load_vendor $SAMPLE max_instances=3 || ktap_exit_fail_msg "cannot load $SAMPLE on $(core_module)"
+load_vendor $SAMPLE max_instances=3 || ktap_exit_fail_msg "cannot load $SAMPLE on $(core_desc)"
 ktap_assert "the parent $SAMPLE is in $MDEV_CLASS" test -d "$MDEV_CLASS/$SAMPLE"
 ktap_check "the parent is the faux device $SAMPLE" "/sys/devices/faux/$SAMPLE" \
 	"$(readlink -f "$MDEV_CLASS/$SAMPLE")"
@@ -87,7 +87,7 @@ ktap_check "unloading removed every device from the bus" 0 "$(nr_devices)"
 ktap_assert "the parent is gone from $MDEV_CLASS" test ! -e "$MDEV_CLASS/$SAMPLE"
 
 # --- The default max_instances ---
-load_vendor $SAMPLE || ktap_exit_fail_msg "cannot reload $SAMPLE on $(core_module)"
+load_vendor $SAMPLE || ktap_exit_fail_msg "cannot reload $SAMPLE on $(core_desc)"
 ktap_check "reloaded with the default max_instances, available_instances is 4 on both types" \
 	"4 4" "$(avail)"
 ktap_check "no warning in the kernel log" "$warnings" "$(nr_warnings)"

@@ -10,7 +10,7 @@
 ktap_print_header
 ktap_set_plan 35
 unload_all
-tv_load || ktap_exit_fail_msg "cannot load $TV on $(core_module)"
+tv_load || ktap_exit_fail_msg "cannot load $TV on $(core_desc)"
 
 A=$(tv_type 0 a)
 B=$(tv_type 0 b)

@@ -12,10 +12,10 @@ ktap_set_plan 9
 unload_all
 
 if ! load_vendor mtty; then
-	ktap_test_fail "vfio, vfio_iommu_type1, $(core_module) and mtty load"
+	ktap_test_fail "vfio, vfio_iommu_type1, $(core_desc) and mtty load"
 	ktap_exit_fail_msg "cannot load the mtty stack"
 fi
-ktap_test_pass "vfio, vfio_iommu_type1, $(core_module) and mtty load"
+ktap_test_pass "vfio, vfio_iommu_type1, $(core_desc) and mtty load"
 
 parent=$(readlink -f $MDEV_CLASS/mtty)
 ktap_assert "/sys/class/mdev_bus/mtty links to the parent" test -d "$parent/mdev_supported_types"

@@ -21,11 +21,11 @@ is_vfio_device() {
 check_vendor() { # module parent-name "types" type-to-create
 	mod=$1 parent=$2 types=$3 mtype=$4
 	if ! load_vendor "$mod"; then
-		ktap_test_fail "$mod loads on $(core_module)"
+		ktap_test_fail "$mod loads on $(core_desc)"
 		for i in 1 2 3 4 5; do ktap_test_skip "$mod: not loaded"; done
 		return
 	fi
-	ktap_test_pass "$mod loads on $(core_module)"
+	ktap_test_pass "$mod loads on $(core_desc)"
 	P=$(readlink -f "$MDEV_CLASS/$parent")/mdev_supported_types
 	ktap_check "$mod: its types are listed" "$types" "$(ls "$P" | tr '\n' ' ' | sed 's/ $//')"
 	u=$(new_uuid)
