@@ -4,15 +4,19 @@
 #
 #   make demo      boot the test kernel, create and show a mediated device
 #   make check     run the test suite under QEMU (MDEV_CORE=rust|c for one core)
-#   make modules   build the modules (KDIR=<Rust-enabled 7.2 build> or the test kernel)
+#   make modules   build the modules (KDIR=<Rust-enabled 7.2 build or headers> or the test kernel)
+#   make install   build and install under /lib/modules/<release>/updates (KDIR=, INSTALL_MOD_PATH=)
+#   make uninstall undo make install
+#   make check-debian  the suite on Debian's own 7.2 kernel, installed as a user would
 #   make CLIPPY=1 modules, make rustfmt, make rustfmtcheck: lint and format
 #
 # The kernel build itself reads ./Kbuild; this Makefile is the user's entry.
 
 VM := $(CURDIR)/tools/testing/vm
+BUILD := $(CURDIR)/tools/build
 CACHE := $(or $(MDEV_CACHE),/var/cache/mdev-rs)
 
-.PHONY: all modules modules_install check demo bench setup kernel clean distclean rustfmt rustfmtcheck
+.PHONY: all modules modules_install install uninstall check check-debian demo bench setup kernel clean distclean rustfmt rustfmtcheck
 
 all: modules
 
@@ -24,11 +28,17 @@ kernel: setup
 
 ifeq ($(KDIR),)
 modules modules_install clean: setup
-	@$(VM)/kmake.sh "$$($(VM)/build-kernel.sh)" $(CURDIR) $@
+	@$(BUILD)/kmake.sh "$$($(VM)/build-kernel.sh)" $(CURDIR) $@
 else
 modules modules_install clean:
-	@$(VM)/kmake.sh $(KDIR) $(CURDIR) $@
+	@$(BUILD)/kmake.sh $(KDIR) $(CURDIR) $@
 endif
+
+# Install for the running kernel unless KDIR names another one's build or
+# headers directory; INSTALL_MOD_PATH or DESTDIR stage into an image.
+INSTALL_KDIR = $(or $(KDIR),/lib/modules/$(shell uname -r)/build)
+install uninstall:
+	@$(BUILD)/install.sh $@ $(INSTALL_KDIR)
 
 # Format with the kernel's rustfmt configuration (rustfmtcheck only checks).
 rustfmt: kernel
@@ -46,6 +56,12 @@ demo:
 # in one boot (MDEV_BENCH_LARGE=N for another size).
 bench:
 	@$(VM)/run-vm.sh --mode bench --timeout 3600
+
+# The suite on Debian's own 7.2 kernel image, with the modules built for it
+# and installed into its module tree as `make install` does (see
+# Documentation/testing.rst).
+check-debian:
+	@$(CURDIR)/tools/testing/debian/check-debian.sh
 
 # Forget every cached toolchain, kernel build and guest image.
 distclean: clean

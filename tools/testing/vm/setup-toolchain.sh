@@ -29,7 +29,7 @@ avail_kb=$(df -Pk "$CACHE" | awk 'NR==2 {print $4}')
 
 # --- Debian packages from the machine's own suites ---------------------------
 DEB_PKGS="flex bison libelf-dev libssl-dev bc cpio xz-utils make gcc python3-pip
-	  qemu-system-x86 busybox-static mdevctl rsync kmod"
+	  qemu-system-x86 busybox-static mdevctl rsync kmod debootstrap"
 missing=""
 for p in $DEB_PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
@@ -44,40 +44,10 @@ fi
 
 # --- linux-source-7.2 and rust-src through a private apt state ---------------
 RUSTC_VER=$(rustc --version | awk '{print $2}')
-APTDIR=$CACHE/apt
-O=(-o "Dir::Etc::sourcelist=$APTDIR/sources.list" -o "Dir::Etc::sourceparts=-"
-   -o "Dir::State::Lists=$APTDIR/lists" -o "Dir::Cache=$APTDIR/cache"
-   -o "Dir::State::status=$APTDIR/status" -o "APT::Get::List-Cleanup=0" -o "APT::Sandbox::User=root")
-
+# shellcheck source=private-apt.sh
+. "$(dirname "$0")/private-apt.sh"
 private_apt_update() {
-	mkdir -p "$APTDIR/lists/partial" "$APTDIR/cache/archives/partial"
-	: > "$APTDIR/status"
-	# Reuse the mirror the machine's own Debian source points at.
-	local uri
-	uri=$(apt-get indextargets --format '$(SITE) $(RELEASE)' 2>/dev/null |
-	      awk '$2 == "bookworm" {print $1; exit}')
-	[ -n "$uri" ] || uri=http://deb.debian.org/debian
-	cat > "$APTDIR/sources.list" <<-SRC
-	deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $uri trixie-backports main
-	deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $uri sid main
-	SRC
-	say "reading package lists of trixie-backports and sid (private apt state)"
-	apt-get "${O[@]}" update -qq || die "apt-get update of the private apt state failed"
-}
-
-# Print the newest version of package $1 whose version starts with $2.
-newest_version() {
-	apt-cache "${O[@]}" madison "$1" 2>/dev/null | awk -F'|' '{gsub(/ /,"",$2); print $2}' |
-		grep -E "^$2" | sort -V | tail -n1
-}
-
-fetch_deb() { # package version destdir
-	local tmp
-	tmp=$(mktemp -d)
-	(cd "$tmp" && apt-get "${O[@]}" download -qq "$1=$2") || die "cannot download $1=$2"
-	mkdir -p "$3"
-	dpkg-deb -x "$tmp"/*.deb "$3"
-	rm -rf "$tmp"
+	private_apt_init "$CACHE/apt" trixie-backports sid
 }
 
 RUSTSRC_DIR=$CACHE/rust-src-$RUSTC_VER
