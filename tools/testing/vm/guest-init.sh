@@ -25,8 +25,14 @@ mkdir -p /run && mount -t tmpfs tmpfs /run
 export MDEV_CORE=${MDEV_CORE:-rust}
 export HOME=/root
 
-# Uevents go to a helper that appends them to a log the tests can read.
-echo /usr/bin/uevent-log > /proc/sys/kernel/hotplug
+# Uevents go to a helper that appends them to a log the tests can read: the
+# kernel's uevent helper where it has one (the test kernel), else busybox's
+# netlink listener (a distribution kernel has CONFIG_UEVENT_HELPER off).
+if [ -w /proc/sys/kernel/hotplug ]; then
+	echo /usr/bin/uevent-log > /proc/sys/kernel/hotplug
+else
+	uevent /usr/bin/uevent-log &
+fi
 
 echo "mdev-guest: kernel $(uname -r), core=$MDEV_CORE, mode=${MDEV_GUEST_MODE:-tests}"
 cd /kselftest || exit 1

@@ -1,18 +1,44 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Build the test guest's initramfs:  make-initramfs.sh KBUILD OUT.cpio
-# It holds busybox, the kernel's modules, this project's modules (built here
-# against KBUILD), the mdev kselftests installed the kselftest way (with the
-# kernel source's own runner and KTAP helpers), and mdevctl.
+# Build a test guest's initramfs.
+#
+#   make-initramfs.sh KBUILD OUT.cpio
+#	The test kernel's guest: busybox, the kernel's modules, this project's
+#	modules (built here against KBUILD), the mdev kselftests installed the
+#	kselftest way (with the kernel source's own runner and KTAP helpers),
+#	and mdevctl.
+#
+#   make-initramfs.sh --modules ROOT --userland ROOT --ksrc DIR --khdr DIR
+#		      [--skip-tests "a.sh b.sh"] [--add-test FILE]... - OUT.cpio
+#	Another kernel's guest (make check-debian): the module tree already
+#	installed and indexed under --modules (only the files listed in its
+#	ROOT/.initramfs-modules are taken, with every modules.* index), kmod
+#	and mdevctl from the --userland root, the kselftests built with that
+#	kernel's source and uapi headers, less the --skip-tests, plus the
+#	--add-test ones (run before splat_check.sh, which judges them all).
 
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 REPO=$(cd "$VM_DIR/../../.." && pwd)
-KBUILD=$1 OUT=$2
 die() { echo "make-initramfs: error: $*" >&2; exit 1; }
 
-KREL=$(cat "$KBUILD/include/config/kernel.release")
+MODROOT="" USERLAND="" TESTS_KSRC=$KSRC TESTS_KHDR="" SKIP_TESTS="" ADD_TESTS=()
+while [ $# -gt 2 ]; do
+	case "$1" in
+	--modules) MODROOT=$2 ;;
+	--userland) USERLAND=$2 ;;
+	--ksrc) TESTS_KSRC=$2 ;;
+	--khdr) TESTS_KHDR=$2 ;;
+	--skip-tests) SKIP_TESTS=$2 ;;
+	--add-test) ADD_TESTS+=("$2") ;;
+	*) die "unknown option $1" ;;
+	esac
+	shift 2
+done
+KBUILD=$1 OUT=$2
+[ -n "$TESTS_KHDR" ] || TESTS_KHDR=$KBUILD/usr/include
+
 STAGE=$(mktemp -d "${TMPDIR:-/tmp}/mdev-initramfs.XXXXXX")
 trap 'rm -rf "$STAGE"' EXIT
 
@@ -31,39 +57,81 @@ install -m 755 "$VM_DIR/guest-demo.sh" "$STAGE/usr/bin/mdev-demo"
 install -m 755 "$VM_DIR/guest-bench.sh" "$STAGE/usr/bin/mdev-bench"
 [ -z "${MDEV_GUEST_SCRIPT:-}" ] || install -m 755 "$MDEV_GUEST_SCRIPT" "$STAGE/script.sh"
 
-# Modules: the kernel's, then ours (kbuild puts them in updates/), then one
-# depmod over all.
-cp -a "$KBUILD/modinstall/lib/modules" "$STAGE/lib/"
-# Test-only modules: the splat detector's self-test and a C test vendor.
-MODULE_DIRS="$REPO $VM_DIR/splat_selftest $REPO/tools/testing/selftests/mdev/test_vendor"
-for d in $MODULE_DIRS; do
-	"$VM_DIR/kmake.sh" "$KBUILD" "$d" -s modules >/dev/null || die "building the modules of $d failed"
-	"$VM_DIR/kmake.sh" "$KBUILD" "$d" -s INSTALL_MOD_PATH="$STAGE" INSTALL_MOD_STRIP=1 \
-		modules_install >/dev/null 2>&1 || die "installing the modules of $d failed"
-done
-depmod -b "$STAGE" "$KREL" 2>/dev/null || die "depmod failed"
+# copy_program ROOT PROGRAM: a dynamically linked program of ROOT (/ for the
+# host) and the shared libraries it needs, as ldd in that root lists them.
+copy_program() {
+	local root=$1 prog=$2 lib
+	mkdir -p "$STAGE$(dirname "$prog")"
+	cp -L "$root$prog" "$STAGE$prog"
+	if [ "$root" = / ]; then ldd "$prog"; else chroot "$root" ldd "$prog"; fi |
+		grep -oE '/[^ ]+' | while read -r lib; do
+			mkdir -p "$STAGE$(dirname "$lib")"
+			cp -L "$root$lib" "$STAGE$lib"
+		done
+}
+
+if [ -z "$MODROOT" ]; then
+	# Modules: the kernel's, then ours (kbuild puts them in updates/), then
+	# one depmod over all.
+	KREL=$(cat "$KBUILD/include/config/kernel.release")
+	cp -a "$KBUILD/modinstall/lib/modules" "$STAGE/lib/"
+	# Test-only modules: the splat detector's self-test and a C test vendor.
+	MODULE_DIRS="$REPO $VM_DIR/splat_selftest $REPO/tools/testing/selftests/mdev/test_vendor"
+	for d in $MODULE_DIRS; do
+		"$REPO/tools/build/kmake.sh" "$KBUILD" "$d" -s modules >/dev/null || die "building the modules of $d failed"
+		"$REPO/tools/build/kmake.sh" "$KBUILD" "$d" -s INSTALL_MOD_PATH="$STAGE" INSTALL_MOD_STRIP=1 \
+			modules_install >/dev/null 2>&1 || die "installing the modules of $d failed"
+	done
+	depmod -b "$STAGE" "$KREL" 2>/dev/null || die "depmod failed"
+else
+	# An installed and indexed module tree: the listed modules and the
+	# indexes, at the same paths.
+	[ -r "$MODROOT/.initramfs-modules" ] || die "$MODROOT/.initramfs-modules lists no modules"
+	(cd "$MODROOT" && cpio -pdm --quiet "$STAGE") < "$MODROOT/.initramfs-modules" ||
+		die "copying the modules of $MODROOT failed"
+	# kmod, as the distribution runs it, in place of busybox's module tools.
+	copy_program "$USERLAND" /usr/bin/kmod
+	for tool in modprobe insmod rmmod modinfo lsmod depmod; do
+		for link in "$STAGE/sbin/$tool" "$STAGE/bin/$tool" "$STAGE/usr/sbin/$tool"; do
+			[ -L "$link" ] && ln -sf /usr/bin/kmod "$link"
+		done
+		ln -sf /usr/bin/kmod "$STAGE/usr/sbin/$tool"
+	done
+fi
 
 # The kselftests, installed as the kernel's kselftest_install.sh would.
 KST=$STAGE/kselftest
 mkdir -p "$KST/kselftest"
-cp "$KSRC/tools/testing/selftests/run_kselftest.sh" "$KST/"
-cp "$KSRC"/tools/testing/selftests/kselftest/{runner.sh,ktap_helpers.sh} "$KST/kselftest/"
-SELFTESTS_OUT=$CACHE/selftests-build
+cp "$TESTS_KSRC/tools/testing/selftests/run_kselftest.sh" "$KST/"
+cp "$TESTS_KSRC"/tools/testing/selftests/kselftest/{runner.sh,ktap_helpers.sh} "$KST/kselftest/"
+SELFTESTS_OUT=$CACHE/selftests-build-$(echo "$TESTS_KSRC" | sha256sum | cut -c1-8)
 mkdir -p "$SELFTESTS_OUT"
-make -s -C "$REPO/tools/testing/selftests/mdev" KSRC="$KSRC" KHDR="$KBUILD/usr/include" \
+make -s -C "$REPO/tools/testing/selftests/mdev" KSRC="$TESTS_KSRC" KHDR="$TESTS_KHDR" \
 	OUTPUT="$SELFTESTS_OUT" INSTALL_PATH="$KST/mdev" install >/dev/null || die "building the mdev kselftests failed"
-make -s --no-print-directory -C "$REPO/tools/testing/selftests/mdev" KSRC="$KSRC" \
+make -s --no-print-directory -C "$REPO/tools/testing/selftests/mdev" KSRC="$TESTS_KSRC" \
 	OUTPUT="$SELFTESTS_OUT" COLLECTION=mdev emit_tests > "$KST/kselftest-list.txt"
+for t in $SKIP_TESTS; do
+	grep -q "^mdev:$t\$" "$KST/kselftest-list.txt" || die "--skip-tests: no test $t"
+	sed -i "/^mdev:$t\$/d" "$KST/kselftest-list.txt"
+done
+for t in "${ADD_TESTS[@]}"; do
+	install -m 755 "$t" "$KST/mdev/"
+	sed -i "/^mdev:splat_check.sh\$/i mdev:$(basename "$t")" "$KST/kselftest-list.txt"
+done
 
-# mdevctl and the shared libraries it needs.
-if command -v mdevctl >/dev/null; then
-	cp "$(command -v mdevctl)" "$STAGE/usr/sbin/mdevctl"
-	ldd "$(command -v mdevctl)" | grep -oE '/[^ ]+' | while read -r lib; do
-		mkdir -p "$STAGE$(dirname "$lib")"
-		cp -L "$lib" "$STAGE$lib"
-	done
-	# The directories the package ships (mdevctl refuses to run without them).
-	mkdir -p "$STAGE/etc/mdevctl.d/scripts.d/callouts" "$STAGE/etc/mdevctl.d/scripts.d/notifiers"
+# mdevctl and the shared libraries it needs, from the guest's userland.
+mdevctl_root=${USERLAND:-/}
+if [ -x "$mdevctl_root/usr/bin/mdevctl" ]; then
+	copy_program "$mdevctl_root" /usr/bin/mdevctl
+	# The directories the package ships: mdevctl refuses to run without
+	# them, and where they are differs between its versions.
+	if [ "$mdevctl_root" = / ]; then dpkg -L mdevctl; else chroot "$mdevctl_root" dpkg -L mdevctl; fi |
+		while read -r path; do
+			case "$path" in /etc/*|/usr/lib/mdevctl*) ;; *) continue ;; esac
+			if [ -d "$mdevctl_root$path" ] && [ ! -L "$mdevctl_root$path" ]; then
+				mkdir -p "$STAGE$path"
+			fi
+		done
 fi
 
 (cd "$STAGE" && find . | cpio -o -H newc --quiet) > "$OUT" || die "cpio failed"

@@ -11,6 +11,7 @@
 set -euo pipefail
 VM=$(cd "$(dirname "$0")" && pwd)
 CORE=${MDEV_CORE:-rust} MODE=tests TIMEOUT=${MDEV_VM_TIMEOUT:-1200} QUIET=0 LOGLEVEL=5 MEM=2048
+KERNEL="" INITRD="" NAME=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--core) CORE=$2; shift 2 ;;
@@ -19,27 +20,37 @@ while [ $# -gt 0 ]; do
 	--quiet) QUIET=1; shift ;;
 	--script) MODE=script; export MDEV_GUEST_SCRIPT=$(realpath "$2"); shift 2 ;;
 	--loglevel) LOGLEVEL=$2; shift 2 ;;
-	*) echo "usage: $0 [--core rust|c] [--mode tests|splat-selftest|demo|bench] [--timeout S] [--quiet] [--script FILE] [--loglevel N]" >&2; exit 2 ;;
+	# Another kernel and its guest image (make check-debian), with a name
+	# for the console log.
+	--kernel) KERNEL=$2; shift 2 ;;
+	--initrd) INITRD=$2; shift 2 ;;
+	--name) NAME=$2; shift 2 ;;
+	*) echo "usage: $0 [--core rust|c] [--mode tests|splat-selftest|demo|bench] [--timeout S] [--quiet] [--script FILE] [--loglevel N] [--kernel FILE --initrd FILE --name NAME]" >&2; exit 2 ;;
 	esac
 done
 [ "$MODE" = bench ] && MEM=6144
 case "$CORE" in rust|c) ;; *) echo "error: MDEV_CORE must be rust or c, not '$CORE'" >&2; exit 2 ;; esac
 
 "$VM/setup-toolchain.sh"
-KBUILD=$("$VM/build-kernel.sh")
+if [ -z "$KERNEL" ]; then
+	KBUILD=$("$VM/build-kernel.sh")
+	KERNEL=$KBUILD/arch/x86/boot/bzImage
+fi
 . "$VM/lib.sh"
 
 RUN=$CACHE/run
 mkdir -p "$RUN"
-INITRD=$RUN/guest-$MODE-$CORE.cpio
-LOG=$RUN/console-$MODE-$CORE.log
-"$VM/make-initramfs.sh" "$KBUILD" "$INITRD"
+LOG=$RUN/console-${NAME:+$NAME-}$MODE-$CORE.log
+if [ -z "$INITRD" ]; then
+	INITRD=$RUN/guest-$MODE-$CORE.cpio
+	"$VM/make-initramfs.sh" "$KBUILD" "$INITRD"
+fi
 
-echo "run-vm: booting $KBUILD (core=$CORE, mode=$MODE, timeout ${TIMEOUT}s); console log: $LOG" >&2
+echo "run-vm: booting $KERNEL (core=$CORE, mode=$MODE, timeout ${TIMEOUT}s); console log: $LOG" >&2
 set +e
 timeout --kill-after=10 "$TIMEOUT" qemu-system-x86_64 -accel tcg -m $MEM -smp 2 \
 	-display none -monitor none -serial stdio -no-reboot \
-	-kernel "$KBUILD/arch/x86/boot/bzImage" -initrd "$INITRD" \
+	-kernel "$KERNEL" -initrd "$INITRD" \
 	-append "console=ttyS0 panic=-1 loglevel=$LOGLEVEL MDEV_CORE=$CORE MDEV_GUEST_MODE=$MODE ${MDEV_BENCH_LARGE:+MDEV_BENCH_LARGE=$MDEV_BENCH_LARGE}" \
 	</dev/null 2>&1 | tr -d '\r' | if [ "$QUIET" = 1 ]; then cat > "$LOG"; else tee "$LOG"; fi
 qemu_rc=${PIPESTATUS[0]}
