@@ -32,7 +32,7 @@ REPO=$(cd "$VM/../../.." && pwd)
 lint_dirs="$REPO $VM/splat_selftest"
 clippy_out=$(for d in $lint_dirs; do
 	touch "$d"/*.rs "$REPO"/samples/*.rs
-	"$VM/kmake.sh" "$KBUILD" "$d" CLIPPY=1 modules 2>&1
+	"$REPO/tools/build/kmake.sh" "$KBUILD" "$d" CLIPPY=1 modules 2>&1
 done)
 if echo "$clippy_out" | grep -qE '^(warning|error)|\.o: warning:'; then
 	echo "$clippy_out" | grep -E '^(warning|error)|\.o: warning:' -A8 | head -n 60
@@ -41,9 +41,18 @@ else
 	echo "ok: CLIPPY=1 build has no warnings"; pass=$((pass + 1))
 fi
 
+# One guest image serves every run below: the core and the mode are chosen
+# on the kernel command line.
+. "$VM/lib.sh"
+INITRD=$CACHE/run/guest-check.cpio
+mkdir -p "$CACHE/run"
+"$VM/make-initramfs.sh" "$KBUILD" "$INITRD"
+KERNEL=$KBUILD/arch/x86/boot/bzImage
+
 echo "=== runner self-test: the splat detector must catch a deliberate WARNING ==="
 set +e
-selftest_out=$("$VM/run-vm.sh" --mode splat-selftest --core rust --quiet --timeout 300)
+selftest_out=$("$VM/run-vm.sh" --mode splat-selftest --core rust --quiet --timeout 300 \
+	--kernel "$KERNEL" --initrd "$INITRD")
 selftest_rc=$?
 set -e
 echo "$selftest_out" | sed "s/^/  | /"
@@ -59,7 +68,7 @@ cores=${MDEV_CORE:-rust c}
 for core in $cores; do
 	echo "=== kselftests on the $core core ==="
 	set +e
-	"$VM/run-vm.sh" --core "$core" | tee /tmp/mdev-check-$$.out
+	"$VM/run-vm.sh" --core "$core" --kernel "$KERNEL" --initrd "$INITRD" | tee /tmp/mdev-check-$$.out
 	set -e
 	summary=$(tail -n1 /tmp/mdev-check-$$.out)
 	rm -f /tmp/mdev-check-$$.out

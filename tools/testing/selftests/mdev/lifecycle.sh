@@ -11,7 +11,7 @@
 ktap_print_header
 ktap_set_plan 25
 unload_all
-: > /run/uevents.log
+uevents_start
 tv_load || ktap_exit_fail_msg "cannot load $TV on $(core_desc)"
 A=$(tv_type 0 a)
 B=$(tv_type 1 b)
@@ -139,6 +139,7 @@ ktap_check "uevents: MDEV_STATE=registered and =unregistered on each parent" \
 	"$(grep -E 'MDEV_STATE=' /run/uevents.log | grep '/mdev_test/' |
 	   sed -E 's|^change /devices/virtual/mdev_test/(mdev_test[01]) MDEV_STATE=([a-z]*).*|\2 \1|' |
 	   sort -u | tr '\n' ';')"
+uevents_stop
 
 unload_all
 ktap_finished

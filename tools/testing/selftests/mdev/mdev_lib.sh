@@ -133,6 +133,30 @@ exec_vfio_client() {
 	exec ./vfio_client "$@"
 }
 
+# uevents_start / uevents_stop: log every uevent to /run/uevents.log (see
+# uevent-log.sh) in between.  Through the kernel's uevent helper where it
+# has one (the test kernel), else busybox's netlink listener (a distribution
+# kernel has CONFIG_UEVENT_HELPER off).  Only the tests that read uevents
+# turn this on: a helper process per uevent would slow every other test.
+uevents_start() {
+	: > /run/uevents.log
+	if [ -w /proc/sys/kernel/hotplug ]; then
+		echo /usr/bin/uevent-log > /proc/sys/kernel/hotplug
+	else
+		uevent /usr/bin/uevent-log &
+		echo $! > /run/uevent-listener.pid
+		sleep 1
+	fi
+}
+uevents_stop() {
+	if [ -w /proc/sys/kernel/hotplug ]; then
+		echo > /proc/sys/kernel/hotplug
+	elif [ -r /run/uevent-listener.pid ]; then
+		kill "$(cat /run/uevent-listener.pid)"
+		rm -f /run/uevent-listener.pid
+	fi
+}
+
 # A fresh random UUID in the canonical lower-case form.
 new_uuid() {
 	cat /proc/sys/kernel/random/uuid
