@@ -143,8 +143,11 @@ uevents_start() {
 	if [ -w /proc/sys/kernel/hotplug ]; then
 		echo /usr/bin/uevent-log > /proc/sys/kernel/hotplug
 	else
-		uevent /usr/bin/uevent-log &
-		echo $! > /run/uevent-listener.pid
+		# Started from a subshell so that it is no child of the test,
+		# whose bare `wait`s would wait for it, and with no stdio of the
+		# test, whose runner waits for the output's end.
+		(uevent /usr/bin/uevent-log </dev/null >/dev/null 2>&1 &
+		 echo $! > /run/uevent-listener.pid)
 		sleep 1
 	fi
 }
