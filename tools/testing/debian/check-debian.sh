@@ -46,7 +46,7 @@ fi
 # The guest's root: Debian's own kernel image and module tree, in the
 # merged-/usr layout Debian installs them in.
 STAGE=$ROOT/stage
-rm -rf "$STAGE" && mkdir -p "$STAGE/usr/lib"
+rm -rf --one-file-system "$STAGE" && mkdir -p "$STAGE/usr/lib"
 ln -s usr/lib "$STAGE/lib"
 for p in linux-base-$REL linux-binary-$REL linux-modules-$REL; do
 	dpkg-deb -x "$TOP/debs/${p}_"*.deb "$STAGE"
@@ -60,7 +60,9 @@ cleanup() {
 	umount "$ROOT/dev" 2>/dev/null || true
 	umount "$ROOT/proc" 2>/dev/null || true
 }
+cleanup
 trap cleanup EXIT
+trap 'cleanup; exit 1' INT TERM
 mount -t proc proc "$ROOT/proc"
 mount --bind /dev "$ROOT/dev"
 in_root() {

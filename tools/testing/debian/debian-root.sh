@@ -53,7 +53,13 @@ STAMP=$ROOT/.mdev-root-with-kernel
 if [ ! -f "$STAMP" ]; then
 	mirror=$(debian_mirror)
 	say "creating a Debian $DEBIAN_USER_SUITE root with debootstrap (a minute or two)"
-	rm -rf "$ROOT" "$ROOT.tmp"
+	# Never remove a root with something mounted in it (check-debian bind
+	# mounts the host's /dev there while it runs).
+	for r in "$ROOT" "$ROOT.tmp"; do
+		! grep -q " $r/" /proc/mounts ||
+			die "$r still has file systems mounted in it (see /proc/mounts): unmount them first"
+		rm -rf --one-file-system "$r"
+	done
 	# What a user installs to build Rust modules for this kernel: the
 	# compilers of the kernel's .config (Debian's gcc-14, rustc 1.85,
 	# bindgen 0.71), pahole, DKMS, and the headers' own dependencies.
