@@ -41,6 +41,8 @@ KBUILD=$1 OUT=$2
 
 STAGE=$(mktemp -d "${TMPDIR:-/tmp}/mdev-initramfs.XXXXXX")
 trap 'rm -rf "$STAGE"' EXIT
+# The guest's / (mktemp made it 0700): users other than root traverse it.
+chmod 755 "$STAGE"
 
 # Busybox, with a link per applet.  No /usr/bin/timeout: the kselftest
 # runner would call it with GNU options that busybox lacks; the host's
