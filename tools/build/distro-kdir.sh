@@ -81,6 +81,8 @@ find_tool() {
 	return 1
 }
 
+[ -n "$CC_TEXT" ] && [ -n "$RUSTC_TEXT" ] ||
+	die "$CONFIG names no compiler (CONFIG_CC_VERSION_TEXT, CONFIG_RUSTC_VERSION_TEXT), so it is not a complete kernel configuration; reinstall the kernel's headers."
 CC_NAME=${CC_TEXT%% *}
 CC=$(find_tool "$CC_TEXT" "$CC_NAME") ||
 	die "the C compiler that built this kernel, '$CC_TEXT', is not installed; install it (on Debian: apt install ${CC_NAME#x86_64-linux-gnu-})."

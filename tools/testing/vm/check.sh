@@ -41,6 +41,15 @@ else
 	echo "ok: CLIPPY=1 build has no warnings"; pass=$((pass + 1))
 fi
 
+echo "=== build: distro-kdir.sh refuses, in one sentence, headers it cannot build for ==="
+set +e
+kdir_out=$("$REPO/tools/testing/build/distro_kdir_errors.sh" 2>&1)
+set -e
+echo "$kdir_out"
+pass=$((pass + $(echo "$kdir_out" | grep -c '^ok ' || true)))
+fail=$((fail + $(echo "$kdir_out" | grep -c '^not ok ' || true)))
+echo "$kdir_out" | grep -q '^ok ' || { echo "FAILED: the distro-kdir checks ran no check"; fail=$((fail + 1)); }
+
 # One guest image serves every run below: the core and the mode are chosen
 # on the kernel command line.
 . "$VM/lib.sh"
