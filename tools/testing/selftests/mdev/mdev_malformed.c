@@ -128,7 +128,7 @@ static void create_inputs(void)
 	struct input in = { 0 };
 	char u[UUID_LEN + 1], v[UUID_LEN + 1];
 	unsigned int seed = RANDOM_SEED;
-	size_t i, j;
+	size_t i, j, k;
 
 	uuid_of(nr_inputs, u);
 	label(&in, "well-formed");
@@ -147,29 +147,20 @@ static void create_inputs(void)
 		set(&in, u, i);
 		create_one(&in);
 	}
-	/* Every position: a non-hex byte, NUL, a high byte. */
-	for (i = 0; i < UUID_LEN; i++) {
-		uuid_of(nr_inputs, u);
-		label(&in, "non-hex-at-%zu", i);
-		set(&in, u, UUID_LEN);
-		in.buf[i] = nonhex[i % (sizeof(nonhex) - 1)];
-		if (in.buf[i] == u[i])
-			in.buf[i] = 'x';
-		create_one(&in);
-	}
-	for (i = 0; i < UUID_LEN; i++) {
-		uuid_of(nr_inputs, u);
-		label(&in, "nul-at-%zu", i);
-		set(&in, u, UUID_LEN);
-		in.buf[i] = '\0';
-		create_one(&in);
-	}
-	for (i = 0; i < UUID_LEN; i++) {
-		uuid_of(nr_inputs, u);
-		label(&in, "high-byte-at-%zu", i);
-		set(&in, u, UUID_LEN);
-		in.buf[i] = 0x80 | (i * 7);
-		create_one(&in);
+	/* Every position: a non-hex byte, then NUL, then a high byte. */
+	for (k = 0; k < 3; k++) {
+		static const char *const kind[] = { "non-hex", "nul", "high-byte" };
+
+		for (i = 0; i < UUID_LEN; i++) {
+			uuid_of(nr_inputs, u);
+			label(&in, "%s-at-%zu", kind[k], i);
+			set(&in, u, UUID_LEN);
+			if (k == 0)
+				in.buf[i] = u[i] == nonhex[i % 5] ? 'x' : nonhex[i % 5];
+			else
+				in.buf[i] = k == 1 ? '\0' : 0x80 | (i * 7);
+			create_one(&in);
+		}
 	}
 	/* A 37th byte: only a newline is well-formed.  The C core checks the
 	 * first 36 bytes alone and accepts any 37th byte. */
