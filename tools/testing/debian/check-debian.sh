@@ -21,6 +21,7 @@ VM=$REPO/tools/testing/vm
 die() { echo "check-debian: error: $*" >&2; exit 1; }
 say() { echo "check-debian: $*" >&2; }
 . "$HERE/debian-kernel.conf"
+. "$VM/totals.sh"
 REL=$DEBIAN_KERNEL_RELEASE
 start=$(date +%s)
 
@@ -72,17 +73,15 @@ in_root() {
 in_root dkms remove "mdev-rs/$VERSION" --all >/dev/null 2>&1 || true
 
 echo "=== check-debian: building and installing for Debian's kernel $REL (in a Debian $DEBIAN_USER_SUITE root) ==="
-set +e
 in_root "/usr/src/mdev-rs-$VERSION/tools/testing/debian/in-root.sh" "$REL" "$VERSION" /stage |
-	tee "$TOP/in-root.out"
-set -e
-host_pass=$(grep -c '^ok ' "$TOP/in-root.out" || true)
-host_fail=$(grep -c '^not ok ' "$TOP/in-root.out" || true)
-[ "$host_pass" -gt 0 ] || die "the build in the Debian root ran no check"
+	tee "$TOP/in-root.out" || true
+totals_add_points "$TOP/in-root.out" "the build in the Debian root"
+host="$pass passed, $fail failed"
 
 # The kselftests, built with the kernel source the core was prepared from
 # and its uapi headers.
-KSRC_DEB=$(ls -d "$ROOT"/var/cache/mdev-rs/distro-kdir/"$REL"-*/linux | head -n1)
+[ -s "$STAGE/.kernel-source" ] || die "the build in the Debian root named no prepared kernel source"
+KSRC_DEB=$ROOT$(cat "$STAGE/.kernel-source")
 [ -d "$KSRC_DEB/usr/include/linux" ] || die "no uapi headers in $KSRC_DEB"
 INITRD=$TOP/guest.cpio
 "$VM/make-initramfs.sh" --modules "$STAGE" --userland "$ROOT" \
@@ -93,27 +92,19 @@ say "guest image: $(du -h "$INITRD" | cut -f1) ($(wc -l < "$STAGE/.initramfs-mod
 # The suite on each core: ours, installed under updates/, and Debian's own
 # C core, which the tests load by path, to prove the tests right on this
 # kernel too; then their malformed-input tables must agree.
-gp=0 gf=0 gs=0
 for core in rust c; do
 	echo "=== check-debian: the kselftests on Debian's vmlinuz $REL with the $core core ==="
-	set +e
 	"$VM/run-vm.sh" --core $core --kernel "$KERNEL" --initrd "$INITRD" --name debian --loglevel 4 \
-		--timeout 1200 | tee "$TOP/guest-$core.out"
-	set -e
-	summary=$(tail -n1 "$TOP/guest-$core.out")
-	echo "$summary" | grep -qE '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' ||
-		{ echo "FAILED: the $core guest printed no summary"; summary="0 passed, 1 failed, 0 skipped"; }
-	read -r p _ f _ s _ <<< "$(echo "$summary" | tr -d ',')"
-	gp=$((gp + p)) gf=$((gf + f)) gs=$((gs + s))
+		--timeout 1200 | tee "$TOP/guest-$core.out" || true
+	totals_add_summary "$TOP/guest-$core.out" "the $core guest"
 done
 echo "=== check-debian: the Rust core's malformed-input table against Debian's C core's ==="
 if "$VM/compare-tables.sh" "$CACHE/run/console-debian-tests-rust.log" "$CACHE/run/console-debian-tests-c.log"; then
-	gp=$((gp + 1))
+	pass=$((pass + 1))
 else
-	gf=$((gf + 1))
+	fail=$((fail + 1))
 fi
 
 say "finished in $(($(date +%s) - start)) s"
-echo "check-debian: Debian $REL: build and install $host_pass passed, $host_fail failed; guests $gp passed, $gf failed, $gs skipped"
-echo "$((host_pass + gp)) passed, $((host_fail + gf)) failed, $gs skipped"
-[ $((host_fail + gf)) -eq 0 ]
+echo "check-debian: Debian $REL: build and install $host; all: $pass passed, $fail failed, $skip skipped"
+totals_print

@@ -11,7 +11,8 @@
 # holds Debian's own module tree of that kernel, as the guest will), make
 # uninstall and DKMS.  It also builds the C samples and the C test vendor
 # out of tree from the same kernel source, as any C vendor module is built,
-# and writes STAGE/.initramfs-modules, the files the guest needs.  Prints
+# and writes STAGE/.initramfs-modules, the files the guest needs, and
+# STAGE/.kernel-source, the prepared source tree (for the kselftests).  Prints
 # one "ok N - ..." or "not ok N - ..." line per check.
 
 set -uo pipefail
@@ -103,7 +104,9 @@ make -C "$SRC" install KDIR="$KDIR" INSTALL_MOD_PATH="$STAGE" >>$log 2>&1
 point $? "make install INSTALL_MOD_PATH=<guest root> installs the core for the guest"
 # The C vendors, out of tree from the kernel source the core was prepared
 # from, as any C vendor module: the unmodified samples and our test vendor.
-ksrc=$(ls -d /var/cache/mdev-rs/distro-kdir/"$REL"-*/linux | head -n1)
+# distro-kdir.sh names the tree it prepared for this kernel (cached by now).
+ksrc=$("$SRC/tools/build/distro-kdir.sh" "$KDIR")
+echo "$ksrc" > "$STAGE/.kernel-source"
 vend=/tmp/c-vendors
 rm -rf $vend && mkdir -p $vend/samples $vend/test_vendor
 cp "$ksrc"/samples/vfio-mdev/{mtty.c,mdpy.c,mdpy-defs.h,mbochs.c} $vend/samples/

@@ -11,15 +11,9 @@
 
 set -euo pipefail
 VM=$(cd "$(dirname "$0")" && pwd)
-pass=0 fail=0 skip=0
+. "$VM/totals.sh"
 
 "$VM/setup-toolchain.sh"
-
-add_totals() { # the "N passed, N failed, N skipped" line of a run
-	local p f s
-	read -r p _ f _ s _ <<< "$(echo "$1" | tr -d ',')"
-	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
-}
 
 KBUILD=$("$VM/build-kernel.sh")
 echo "=== lint: rustfmt and clippy on the Rust sources ==="
@@ -42,13 +36,11 @@ else
 fi
 
 echo "=== build: distro-kdir.sh refuses, in one sentence, headers it cannot build for ==="
-set +e
-kdir_out=$("$REPO/tools/testing/build/distro_kdir_errors.sh" 2>&1)
-set -e
-echo "$kdir_out"
-pass=$((pass + $(echo "$kdir_out" | grep -c '^ok ' || true)))
-fail=$((fail + $(echo "$kdir_out" | grep -c '^not ok ' || true)))
-echo "$kdir_out" | grep -q '^ok ' || { echo "FAILED: the distro-kdir checks ran no check"; fail=$((fail + 1)); }
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+"$REPO/tools/testing/build/distro_kdir_errors.sh" > "$out/kdir" 2>&1 || true
+cat "$out/kdir"
+totals_add_points "$out/kdir" "distro_kdir_errors.sh"
 
 # One guest image serves every run below: the core and the mode are chosen
 # on the kernel command line.
@@ -76,17 +68,8 @@ fi
 cores=${MDEV_CORE:-rust c}
 for core in $cores; do
 	echo "=== kselftests on the $core core ==="
-	set +e
-	"$VM/run-vm.sh" --core "$core" --kernel "$KERNEL" --initrd "$INITRD" | tee /tmp/mdev-check-$$.out
-	set -e
-	summary=$(tail -n1 /tmp/mdev-check-$$.out)
-	rm -f /tmp/mdev-check-$$.out
-	if echo "$summary" | grep -qE '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$'; then
-		add_totals "$summary"
-	else
-		echo "FAILED: the $core run printed no summary"
-		fail=$((fail + 1))
-	fi
+	"$VM/run-vm.sh" --core "$core" --kernel "$KERNEL" --initrd "$INITRD" | tee "$out/$core" || true
+	totals_add_summary "$out/$core" "the $core run"
 done
 
 # malformed_input.sh prints, on each core, the errno and effect of every
@@ -100,5 +83,4 @@ if [ "$cores" = "rust c" ]; then
 	fi
 fi
 
-echo "$pass passed, $fail failed, $skip skipped"
-[ "$fail" -eq 0 ]
+totals_print

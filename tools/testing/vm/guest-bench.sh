@@ -13,9 +13,6 @@ KMOD=/lib/modules/$(uname -r)
 BENCH=/kselftest/mdev/mdev_bench
 TYPE=/sys/class/mdev_bus/mdev_test0/mdev_supported_types/mdev_test-a
 
-# No uevent helper (the guest sets none; a test may have): forking it for
-# every device would dominate the numbers.
-echo > /proc/sys/kernel/hotplug
 modprobe vfio
 results=/tmp/bench.txt
 : > $results

@@ -25,7 +25,6 @@ mkdir -p /run && mount -t tmpfs tmpfs /run
 export MDEV_CORE=${MDEV_CORE:-rust}
 export HOME=/root
 
-
 # kmemleak's periodic scan of all memory is slow under TCG; splat_check.sh
 # scans explicitly after the tests, which is what it judges.
 [ -w /sys/kernel/debug/kmemleak ] && echo scan=off > /sys/kernel/debug/kmemleak

@@ -59,13 +59,20 @@ install -m 755 "$VM_DIR/guest-demo.sh" "$STAGE/usr/bin/mdev-demo"
 install -m 755 "$VM_DIR/guest-bench.sh" "$STAGE/usr/bin/mdev-bench"
 [ -z "${MDEV_GUEST_SCRIPT:-}" ] || install -m 755 "$MDEV_GUEST_SCRIPT" "$STAGE/script.sh"
 
-# copy_program ROOT PROGRAM: a dynamically linked program of ROOT (/ for the
-# host) and the shared libraries it needs, as ldd in that root lists them.
+# in_root ROOT COMMAND...: run COMMAND in ROOT (/ for the host).
+in_root() {
+	local root=$1
+	shift
+	if [ "$root" = / ]; then "$@"; else chroot "$root" "$@"; fi
+}
+
+# copy_program ROOT PROGRAM: a dynamically linked program of ROOT and the
+# shared libraries it needs, as ldd in that root lists them.
 copy_program() {
 	local root=$1 prog=$2 lib
 	mkdir -p "$STAGE$(dirname "$prog")"
 	cp -L "$root$prog" "$STAGE$prog"
-	if [ "$root" = / ]; then ldd "$prog"; else chroot "$root" ldd "$prog"; fi |
+	in_root "$root" ldd "$prog" |
 		grep -oE '/[^ ]+' | while read -r lib; do
 			mkdir -p "$STAGE$(dirname "$lib")"
 			cp -L "$root$lib" "$STAGE$lib"
@@ -95,9 +102,8 @@ else
 	copy_program "$USERLAND" /usr/bin/kmod
 	for tool in modprobe insmod rmmod modinfo lsmod depmod; do
 		for link in "$STAGE/sbin/$tool" "$STAGE/bin/$tool" "$STAGE/usr/sbin/$tool"; do
-			[ -L "$link" ] && ln -sf /usr/bin/kmod "$link"
+			ln -sf /usr/bin/kmod "$link"
 		done
-		ln -sf /usr/bin/kmod "$STAGE/usr/sbin/$tool"
 	done
 fi
 
@@ -127,7 +133,7 @@ if [ -x "$mdevctl_root/usr/bin/mdevctl" ]; then
 	copy_program "$mdevctl_root" /usr/bin/mdevctl
 	# The directories the package ships: mdevctl refuses to run without
 	# them, and where they are differs between its versions.
-	if [ "$mdevctl_root" = / ]; then dpkg -L mdevctl; else chroot "$mdevctl_root" dpkg -L mdevctl; fi |
+	in_root "$mdevctl_root" dpkg -L mdevctl |
 		while read -r path; do
 			case "$path" in /etc/*|/usr/lib/mdevctl*) ;; *) continue ;; esac
 			if [ -d "$mdevctl_root$path" ] && [ ! -L "$mdevctl_root$path" ]; then

@@ -10,21 +10,17 @@ MDEV_BUS=/sys/bus/mdev/devices
 MDEV_CLASS=/sys/class/mdev_bus
 PASSED_POINTS=0
 
-# Both cores are modules named mdev: the C core ships in the kernel's tree
-# (kernel/drivers/vfio/mdev/), this project installs the Rust core under
-# updates/, where depmod and modprobe prefer it.  The tests load the core
-# under test by path, so either can be chosen whatever depmod prefers.
-core_module() {
-	echo mdev
-}
-
 # How messages name the core under test.
 core_desc() {
 	echo "the $MDEV_CORE mdev core"
 }
 
-# Path of the core under test's module file (.ko, or compressed as the
-# kernel's configuration asks).
+# Both cores are modules named mdev: the C core ships in the kernel's tree
+# (kernel/drivers/vfio/mdev/), this project installs the Rust core under
+# updates/, where depmod and modprobe prefer it.  The tests load the core
+# under test by path, so either can be chosen whatever depmod prefers.
+# core_path: its module file (.ko, or compressed as the kernel's
+# configuration asks).
 core_path() {
 	if [ "$MDEV_CORE" = c ]; then dir=$KMODDIR/kernel/drivers/vfio/mdev; else dir=$KMODDIR/updates; fi
 	ls "$dir"/mdev.ko* 2>/dev/null | head -n1

@@ -32,16 +32,13 @@ if [ ! -w /sys/kernel/debug/kmemleak ]; then
 	ktap_finished
 	exit
 fi
-leaks=unknown
-if [ -w /sys/kernel/debug/kmemleak ]; then
-	# Two scans: kmemleak reports an object only once it was seen unreferenced twice.
-	echo scan > /sys/kernel/debug/kmemleak
-	sleep 1
-	echo scan > /sys/kernel/debug/kmemleak
-	leaks=$(grep -c 'unreferenced object' /sys/kernel/debug/kmemleak)
-	if [ "$leaks" -ne 0 ]; then
-		head -n 100 /sys/kernel/debug/kmemleak | while IFS= read -r l; do ktap_print_msg "$l"; done
-	fi
+# Two scans: kmemleak reports an object only once it was seen unreferenced twice.
+echo scan > /sys/kernel/debug/kmemleak
+sleep 1
+echo scan > /sys/kernel/debug/kmemleak
+leaks=$(grep -c 'unreferenced object' /sys/kernel/debug/kmemleak)
+if [ "$leaks" -ne 0 ]; then
+	head -n 100 /sys/kernel/debug/kmemleak | while IFS= read -r l; do ktap_print_msg "$l"; done
 fi
 ktap_check "kmemleak finds no unreferenced objects" 0 "$leaks"
 rm -f "$log" "$log.hits"
