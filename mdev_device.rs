@@ -29,45 +29,47 @@ use kernel::{
     types::Opaque, //
 };
 
-/// A mediated device.
+/// A mediated device: exactly the C `struct mdev_device`.
 ///
-/// The C `struct mdev_device` comes first so that C vendor drivers, which
-/// receive `struct mdev_device *` and use `to_mdev_device()` and `mdev->type`,
-/// see exactly the layout of `include/linux/mdev.h`.
+/// C vendor drivers receive `struct mdev_device *` and use
+/// `to_mdev_device()` and `mdev->type`, so they see exactly the layout of
+/// `include/linux/mdev.h`. The core adds no field of its own: the C object
+/// is 512 bytes on x86_64, and one more field would put every device in the
+/// next kmalloc size class, twice the memory (see
+/// `Documentation/benchmark.rst`). What else the core knows about a device
+/// lives in the global list's index.
 ///
 /// # Invariants
 ///
-/// - `raw.uuid` and `raw.type_` are set before the device is visible to
-///   anyone and never change afterwards; `raw.type_` is the type held by
-///   `type_ref`.
+/// - `uuid` and `type_` are set before the device is visible to anyone and
+///   never change afterwards; `type_` holds a [`TypeRef`] given up with
+///   [`TypeRef::into_raw`], which dropping the device takes back.
 /// - Once [`MdevDevice::initialize`] has run, the object is owned by the
-///   reference count of `raw.dev` and freed only by its release.
-#[repr(C)]
-pub(crate) struct MdevDevice {
-    /// The C object that vendors see.
-    raw: Opaque<mdev_h::mdev_device>,
-    /// The reference on the type that `raw.type_` points to.
-    type_ref: TypeRef,
-}
+///   reference count of its `dev` and freed only by its release.
+#[repr(transparent)]
+pub(crate) struct MdevDevice(Opaque<mdev_h::mdev_device>);
+
+// The core's device is the C object and not a byte more.
+const _: () = assert!(size_of::<MdevDevice>() == size_of::<mdev_h::mdev_device>());
 
 impl MdevDevice {
     /// Allocates a device of `mtype` named `uuid`, not yet visible anywhere.
     pub(crate) fn new(mtype: &Type, uuid: Uuid) -> Result<KBox<Self>> {
-        let dev = KBox::new(
-            Self {
-                raw: Opaque::zeroed(),
-                type_ref: TypeRef::new(mtype),
-            },
+        // The C object first: an `MdevDevice` only exists with its type
+        // reference taken, since dropping one puts it.
+        let raw = KBox::into_raw(KBox::new(
+            Opaque::<mdev_h::mdev_device>::zeroed(),
             GFP_KERNEL,
-        )?;
-        let raw = dev.as_raw();
-        // SAFETY: `raw` is valid and nobody else can see the new device.
+        )?);
+        // SAFETY: `raw` is a valid allocation that nobody else can see.
         unsafe {
-            (*raw).uuid = uuid.to_guid();
-            (*raw).type_ = mtype.as_raw();
+            (*(*raw).get()).uuid = uuid.to_guid();
+            (*(*raw).get()).type_ = TypeRef::new(mtype).into_raw();
         }
         // INVARIANT: `uuid` and `type_` are set before the box is shared.
-        Ok(dev)
+        // SAFETY: `MdevDevice` is a transparent wrapper of the allocated
+        // object, whose box is handed over here.
+        Ok(unsafe { KBox::from_raw(raw.cast::<Self>()) })
     }
 
     /// Borrows the device that contains `mdev`.
@@ -76,8 +78,8 @@ impl MdevDevice {
     ///
     /// `mdev` must be the `raw` field of a live [`MdevDevice`] for `'a`.
     pub(crate) unsafe fn from_raw<'a>(mdev: *mut mdev_h::mdev_device) -> &'a Self {
-        // SAFETY: `raw` is the first field of a `repr(C)` struct, so both
-        // have the same address; the caller guarantees liveness.
+        // SAFETY: `MdevDevice` is a transparent wrapper of `mdev_device`;
+        // the caller guarantees liveness.
         unsafe { &*mdev.cast::<Self>() }
     }
 
@@ -95,12 +97,12 @@ impl MdevDevice {
 
     /// The C object, as the global list sees it.
     pub(crate) fn raw(&self) -> &Opaque<mdev_h::mdev_device> {
-        &self.raw
+        &self.0
     }
 
     /// The C object.
     pub(crate) fn as_raw(&self) -> *mut mdev_h::mdev_device {
-        self.raw.get()
+        self.0.get()
     }
 
     /// The embedded `struct device`.
@@ -117,7 +119,9 @@ impl MdevDevice {
 
     /// The device's type.
     pub(crate) fn mtype(&self) -> &Type {
-        self.type_ref.get()
+        // SAFETY: `type_` holds a reference on the type (invariant), which
+        // keeps its kobject and, by the vendor's promise, its memory.
+        unsafe { Type::from_raw((*self.as_raw()).type_) }
     }
 
     /// The parent of the device's type.
@@ -190,6 +194,14 @@ impl MdevDevice {
         // count, which just dropped to zero: nobody else can reach it, and
         // `forget_device` has taken it out of the global list.
         drop(unsafe { KBox::from_raw(core::ptr::from_ref(mdev).cast_mut()) });
+    }
+}
+
+impl Drop for MdevDevice {
+    fn drop(&mut self) {
+        // SAFETY: `type_` holds the reference `new` gave up (invariant), taken
+        // back once, here; dropping it puts the type.
+        drop(unsafe { TypeRef::from_raw((*self.as_raw()).type_) });
     }
 }
 

@@ -312,6 +312,25 @@ impl TypeRef {
         // memory while any device (the owner of `self`) exists.
         unsafe { self.0.as_ref() }
     }
+
+    /// Gives up the reference as a raw pointer, for a C field to hold.
+    pub(crate) fn into_raw(self) -> *mut mdev_h::mdev_type {
+        let mtype = self.get().as_raw();
+        core::mem::forget(self);
+        mtype
+    }
+
+    /// Takes back a reference given up by [`TypeRef::into_raw`].
+    ///
+    /// # Safety
+    ///
+    /// `mtype` must come from [`TypeRef::into_raw`], and its reference must
+    /// not be taken back twice.
+    pub(crate) unsafe fn from_raw(mtype: *mut mdev_h::mdev_type) -> Self {
+        // INVARIANT: `into_raw` gave up exactly this reference.
+        // SAFETY: `into_raw` got the pointer from a reference.
+        Self(unsafe { NonNull::new_unchecked(mtype.cast()) })
+    }
 }
 
 impl Drop for TypeRef {
