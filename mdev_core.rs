@@ -123,6 +123,8 @@ impl Drop for CompatClass {
 /// bus last.
 struct MdevCore {
     _devices_file: Pin<KBox<debugfs::File<()>>>,
+    #[cfg(mdev_lock_hold)]
+    _lock_hold_file: Pin<KBox<debugfs::File<()>>>,
     _debugfs_dir: debugfs::Dir,
     _compat_class: CompatClass,
     _bus: mdev_driver::BusRegistration,
@@ -139,9 +141,16 @@ impl kernel::Module for MdevCore {
             dir.read_callback_file(c"devices", (), &write_devices),
             GFP_KERNEL,
         )?;
+        #[cfg(mdev_lock_hold)]
+        let lock_hold_file = KBox::pin_init(
+            dir.read_callback_file(c"lock_hold", (), &write_lock_hold),
+            GFP_KERNEL,
+        )?;
         pr_info!("mdev core (Rust) loaded\n");
         Ok(Self {
             _devices_file: devices_file,
+            #[cfg(mdev_lock_hold)]
+            _lock_hold_file: lock_hold_file,
             _debugfs_dir: dir,
             _compat_class: compat_class,
             _bus: bus,
@@ -162,7 +171,7 @@ impl Drop for MdevCore {
 /// Writes `/sys/kernel/debug/mdev/devices`: one line per device, in
 /// creation order: UUID, parent device, type directory and state.
 fn write_devices(_: &(), f: &mut kernel::fmt::Formatter<'_>) -> kernel::fmt::Result {
-    let list = mdev_list::MDEV_LIST.lock();
+    let list = mdev_list::lock(mdev_list::Section::Debugfs);
     let mut result = Ok(());
     list.for_each(|raw, state| {
         if result.is_err() {
@@ -187,6 +196,13 @@ fn write_devices(_: &(), f: &mut kernel::fmt::Formatter<'_>) -> kernel::fmt::Res
         };
     });
     result
+}
+
+/// Writes `/sys/kernel/debug/mdev/lock_hold` (benchmark builds only): how
+/// long each critical section held the global mutex.
+#[cfg(mdev_lock_hold)]
+fn write_lock_hold(_: &(), f: &mut kernel::fmt::Formatter<'_>) -> kernel::fmt::Result {
+    mdev_list::lock(mdev_list::Section::Debugfs).write_hold_totals(f)
 }
 
 /// Creates a device of `mtype` named `uuid`: the work behind `create`.
@@ -232,8 +248,18 @@ pub(crate) fn create_device(mtype: &Type, uuid: Uuid) -> Result {
 }
 
 /// Removes an active device: the work behind `remove`.
-pub(crate) fn remove_device(mdev: &ARef<MdevDevice>) -> Result {
+///
+/// `delete_file` deletes the `remove` file being written; it answers false
+/// when the parent's unregistration deleted the file first, and so removes
+/// the device itself. It runs only once this caller has claimed the removal
+/// (one lock round for the state check and the claim), so that a device that
+/// is not active yet, or already being removed, keeps its file and answers
+/// `EAGAIN`.
+pub(crate) fn remove_device(mdev: &ARef<MdevDevice>, delete_file: impl FnOnce() -> bool) -> Result {
     mdev_list::begin_remove(mdev)?;
+    if !delete_file() {
+        return Ok(());
+    }
     // SAFETY: The parent is registered: the device was active an instant ago,
     // and unregistration, which would remove it, waits for `unreg_sem`.
     let parent = unsafe { Parent::from_raw(mdev.parent().as_raw()) };

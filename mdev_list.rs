@@ -12,6 +12,10 @@
 //! The state of each device (reserved, active, removing) lives in the index,
 //! so it can only be read or changed with the mutex held.
 
+mod lock_hold;
+
+pub(crate) use lock_hold::{lock, Section};
+
 use crate::{
     mdev_device::MdevDevice,
     mdev_h,
@@ -87,6 +91,9 @@ pub(crate) struct MdevList {
     /// The same devices by UUID, with their state. `None` until first use,
     /// because an rbtree cannot be built in a `const` context.
     index: Option<RBTree<Uuid, IndexEntry>>,
+    /// How long each critical section held the mutex (benchmark builds).
+    #[cfg(mdev_lock_hold)]
+    hold: lock_hold::HoldTotals,
 }
 
 // SAFETY: The raw pointers in the list are only followed with the mutex held
@@ -103,6 +110,8 @@ impl MdevList {
                 prev: core::ptr::null_mut(),
             }),
             index: None,
+            #[cfg(mdev_lock_hold)]
+            hold: lock_hold::HoldTotals::new(),
         }
     }
 
@@ -193,6 +202,15 @@ impl MdevList {
         true
     }
 
+    /// Writes the hold times of the mutex that protects this list.
+    #[cfg(mdev_lock_hold)]
+    pub(crate) fn write_hold_totals(
+        &self,
+        f: &mut kernel::fmt::Formatter<'_>,
+    ) -> kernel::fmt::Result {
+        self.hold.write(f)
+    }
+
     /// Calls `f` for each device in creation order, with its state.
     pub(crate) fn for_each(&self, mut f: impl FnMut(&RawDevice, DeviceState)) {
         let head = self.head.get();
@@ -238,7 +256,7 @@ pub(crate) fn reserve(dev: KBox<MdevDevice>) -> Result<NonNull<MdevDevice>> {
     let parent = dev.parent();
     // The heap object does not move when the box does.
     let ptr = NonNull::from(&*dev);
-    let mut list = MDEV_LIST.lock();
+    let mut list = lock(Section::Reserve);
     // SAFETY: The device stays alive on the list: it is either leaked below
     // (and freed only by its release, which calls `forget_device` first) or
     // taken off the list again before the box is dropped.
@@ -254,7 +272,7 @@ pub(crate) fn reserve(dev: KBox<MdevDevice>) -> Result<NonNull<MdevDevice>> {
 
 /// Marks a created device active: from now on it can be removed.
 pub(crate) fn activate(dev: &MdevDevice) {
-    if let Some(state) = MDEV_LIST.lock().state_mut(dev.raw()) {
+    if let Some(state) = lock(Section::Activate).state_mut(dev.raw()) {
         *state = DeviceState::Active;
         dev.set_c_active(true);
     }
@@ -264,7 +282,7 @@ pub(crate) fn activate(dev: &MdevDevice) {
 /// anything else answers `EAGAIN` (being created or already being removed),
 /// and a device that is gone `ENODEV`.
 pub(crate) fn begin_remove(dev: &MdevDevice) -> Result {
-    let mut list = MDEV_LIST.lock();
+    let mut list = lock(Section::BeginRemove);
     match list.state_mut(dev.raw()) {
         None => Err(ENODEV),
         Some(state) if *state == DeviceState::Active => {
@@ -276,18 +294,9 @@ pub(crate) fn begin_remove(dev: &MdevDevice) -> Result {
     }
 }
 
-/// Whether a device could be removed right now (it is active).
-pub(crate) fn check_removable(dev: &MdevDevice) -> Result {
-    match MDEV_LIST.lock().state(dev.raw()) {
-        None => Err(ENODEV),
-        Some(DeviceState::Active) => Ok(()),
-        Some(_) => Err(EAGAIN),
-    }
-}
-
 /// Marks a device as being removed by its parent's unregistration.
 pub(crate) fn mark_removing(dev: &MdevDevice) {
-    let mut list = MDEV_LIST.lock();
+    let mut list = lock(Section::MarkRemoving);
     if let Some(state) = list.state_mut(dev.raw()) {
         *state = DeviceState::Removing;
     }
@@ -298,7 +307,7 @@ pub(crate) fn mark_removing(dev: &MdevDevice) {
 /// release, just before it is freed.
 pub(crate) fn forget_device(dev: &MdevDevice) {
     let parent = dev.parent();
-    let mut list = MDEV_LIST.lock();
+    let mut list = lock(Section::Forget);
     if list.remove(dev.raw()) && !parent.driver().has_get_available() {
         parent.instances().give_back();
     }

@@ -29,6 +29,10 @@ use kernel::{
 };
 
 /// An attribute file named `name` with permissions `mode`.
+#[allow(
+    clippy::needless_update,
+    reason = "the lockdep fields exist only in kernels with lockdep"
+)]
 const fn attribute(name: &'static CStr, mode: u16) -> bindings::attribute {
     bindings::attribute {
         name: c_name(name),
@@ -361,10 +365,6 @@ unsafe extern "C" fn remove_store(
     buf: *const c_char,
     count: usize,
 ) -> isize {
-    // SAFETY: The device is alive while its file is written; the reference
-    // taken here keeps it alive until the end of this function, after its
-    // removal.
-    let mdev: ARef<MdevDevice> = ARef::from(unsafe { MdevDevice::from_dev(dev) });
     from_result(|| {
         let mut value: u64 = 0;
         // SAFETY: sysfs NUL-terminates store buffers. `kstrtoul()` is an
@@ -373,13 +373,14 @@ unsafe extern "C" fn remove_store(
             return Err(EINVAL);
         }
         if value != 0 {
-            // Refuse before deleting our own file, so that a device that is
-            // not active yet keeps its `remove` file for a retry.
-            crate::mdev_list::check_removable(&mdev)?;
-            // SAFETY: `attr` is this device's `remove` attribute.
-            if unsafe { bindings::device_remove_file_self(dev, attr) } {
-                crate::remove_device(&mdev)?;
-            }
+            // SAFETY: The device is alive while its file is written; the
+            // reference taken here keeps it alive until the end of this
+            // function, after its removal.
+            let mdev: ARef<MdevDevice> = ARef::from(unsafe { MdevDevice::from_dev(dev) });
+            crate::remove_device(&mdev, || {
+                // SAFETY: `attr` is this device's `remove` attribute.
+                unsafe { bindings::device_remove_file_self(dev, attr) }
+            })?;
         }
         Ok(count as isize)
     })

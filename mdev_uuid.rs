@@ -16,8 +16,24 @@ use kernel::{
 /// `guid_t` bytes the way the kernel's `guid_parse()` and `%pUl` do: the first
 /// three groups are little-endian. Ordering is bytewise, which is all the
 /// index needs.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Uuid([u8; 16]);
+
+/// The order of the global list's index: the bytes as one big-endian
+/// number, which is the order of their lexicographic comparison, computed
+/// with two word comparisons instead of a call to `memcmp()` at every level
+/// of the tree.
+impl Ord for Uuid {
+    fn cmp(&self, other: &Self) -> core::cmp::Ordering {
+        u128::from_be_bytes(self.0).cmp(&u128::from_be_bytes(other.0))
+    }
+}
+
+impl PartialOrd for Uuid {
+    fn partial_cmp(&self, other: &Self) -> Option<core::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
 
 /// For text character pair `i` (0..16), the `guid_t` byte it fills.
 const GUID_BYTE_OF_PAIR: [usize; 16] = [3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15];
