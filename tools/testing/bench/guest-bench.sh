@@ -1,55 +1,233 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# `make bench`, inside the guest: the cost of create and remove with few and
-# with many devices, on the C core and on the Rust core in the same boot.
-# The numbers only mean something relative to each other: ratios of each
-# core against itself (many vs few devices) and of Rust against C.
+# One round of `make bench`, inside the guest: both cores, one after the
+# other in the order MDEV_BENCH_FIRST gives, with the same test vendor driver
+# and the same UUID sequence.  Every figure is printed as a line
+#   bench-data round=R core=C KIND FIELDS...
+# which tools/testing/bench/report.py reads off the console log.
+#
+# Settings from the kernel command line (bench.sh passes them):
+#   MDEV_BENCH_ROUND, MDEV_BENCH_FIRST (c or rust), MDEV_BENCH_MAX (devices),
+#   MDEV_BENCH_BASE (first bucket), MDEV_BENCH_SAMPLES (removes per bucket
+#   and kind), MDEV_BENCH_SEED, MDEV_BENCH_OPS (per writer),
+#   MDEV_BENCH_MEMORY (devices for the memory figure), MDEV_BENCH_TRACE
+#   (1: profile MDEV_BENCH_PROFILE creates and removes step by step with
+#   ftrace), MDEV_BENCH_CORES (the
+#   cores to run, in order, instead of both: `make check` runs one per guest).
 
-SMALL=50
-LARGE=${MDEV_BENCH_LARGE:-50000}
-PAIRS=${MDEV_BENCH_PAIRS:-300}
+ROUND=${MDEV_BENCH_ROUND:-1}
+FIRST=${MDEV_BENCH_FIRST:-c}
+MAX=${MDEV_BENCH_MAX:-64000}
+BASE=${MDEV_BENCH_BASE:-1000}
+SAMPLES=${MDEV_BENCH_SAMPLES:-200}
+SEED=${MDEV_BENCH_SEED:-1}
+OPS=${MDEV_BENCH_OPS:-4096}
+MEMORY=${MDEV_BENCH_MEMORY:-10000}
+TRACE=${MDEV_BENCH_TRACE:-0}
 KMOD=/lib/modules/$(uname -r)
-BENCH=/kselftest/mdev/mdev_bench
-TYPE=/sys/class/mdev_bus/mdev_test0/mdev_supported_types/mdev_test-a
+BENCH=${MDEV_BENCH_PROGRAM:-/kselftest/mdev/mdev_bench}
+VENDOR=$(find "$KMOD" -name 'mdev_test_vendor.ko*' | head -n 1)
+TRACEFS=/sys/kernel/tracing
+
+type_dir() { echo "/sys/class/mdev_bus/mdev_test$1/mdev_supported_types/mdev_test-${2:-a}"; }
+fail() { echo "bench: error: $*"; exit 1; }
+
+# Slab memory in bytes, after the kernel has freed what it defers (RCU) and
+# every cache has given back its empty slabs, so that objects freed by an
+# earlier run (the other core's) do not hide this run's allocations.
+slab_bytes() {
+	sync
+	echo 3 > /proc/sys/vm/drop_caches
+	sleep 1
+	for shrink in /sys/kernel/slab/*/shrink; do
+		echo 1 > "$shrink" 2>/dev/null
+	done
+	# Unreclaimable slab only: the device's objects (the device, its kernfs
+	# nodes and names, the index node) are all unreclaimable, while the
+	# reclaimable dentry and inode caches follow path lookups, not devices.
+	awk '/^SUnreclaim:/ { print $2 * 1024 }' /proc/meminfo
+}
+
+# Waits (at most 20 s) until both CPUs are idle over half a second: deferred
+# work of the previous phase (RCU callbacks freeing thousands of sysfs nodes
+# after a mass removal) would otherwise run beside the next measurement and
+# slow it down by a varying amount.
+settle() {
+	tries=0
+	while [ $tries -lt 40 ]; do
+		a=$(awk '/^cpu / { print $2 + $3 + $4 + $5 + $6 + $7 + $8, $5 }' /proc/stat)
+		sleep 0.5
+		b=$(awk '/^cpu / { print $2 + $3 + $4 + $5 + $6 + $7 + $8, $5 }' /proc/stat)
+		echo "$a $b" | awk '{ exit !(($4 - $2) >= 0.95 * ($3 - $1)) }' && return 0
+		tries=$((tries + 1))
+	done
+	echo "bench: the guest did not settle to idle; measuring anyway"
+}
+
+load_vendor() {
+	insmod "$VENDOR" nr_parents=4 quiet=1 max_instances="$1" || fail "cannot load the test vendor driver"
+	settle
+}
+
+# The kernel's function profiler over PROFILE creates and then as many
+# removes, on a parent with no other device, counting only the steps that
+# Documentation/benchmark.rst breaks an operation into: the sysfs write,
+# the driver core's steps, locks and allocations.  Rust functions carry no
+# ftrace hooks; the C functions they call do, so the Rust core's own work is
+# the time of the write that no listed step accounts for.  Times include
+# the listed functions' callees.
+STEPS="kernfs_fop_write_iter mutex_lock mutex_unlock down_read_trylock up_read
+	__kmalloc_noprof __kmalloc_cache_noprof __kmalloc_node_track_caller_noprof
+	krealloc_node_align_noprof kfree get_device put_device kobject_put
+	device_initialize dev_set_name device_add device_driver_attach
+	sysfs_create_link device_remove_file_self sysfs_remove_link device_del
+	rb_insert_color rb_erase mdev_device_create mdev_device_remove
+	mdev_device_release mdev_rs_list_del"
+PROFILE=${MDEV_BENCH_PROFILE:-100}
+profile_steps() { # CORE
+	[ -e $TRACEFS/set_ftrace_filter ] || mount -t tracefs nodev $TRACEFS 2>/dev/null
+	[ -w $TRACEFS/function_profile_enabled ] || { echo "bench: this kernel has no function profiler: no profile"; return 0; }
+	: > $TRACEFS/set_ftrace_filter
+	for f in $STEPS; do
+		echo "$f" >> $TRACEFS/set_ftrace_filter 2>/dev/null
+	done
+	for op in create remove; do
+		echo 0 > $TRACEFS/function_profile_enabled
+		echo 1 > $TRACEFS/function_profile_enabled # resets the counts
+		if [ $op = create ]; then
+			$BENCH grow "$(type_dir 3)" "$PROFILE" "$((SEED + 2))" || fail "profiled creates"
+		else
+			$BENCH drain "$(type_dir 3)" || fail "profiled removes"
+		fi
+		echo 0 > $TRACEFS/function_profile_enabled
+		# Function, hits, time (us), summed over the CPUs.
+		cat $TRACEFS/trace_stat/function* | awk -v tag="bench-data round=$ROUND core=$1 profile $op $PROFILE" '
+			$2 ~ /^[0-9]+$/ && $4 == "us" { hits[$1] += $2; us[$1] += $3 }
+			END { for (f in hits) printf "%s %s %d %.1f\n", tag, f, hits[f], us[f] }'
+	done
+	# Where two writers on two parents wait for each other: the sleeping
+	# slow paths of the kernel's locks, against the same run with one writer.
+	: > $TRACEFS/set_ftrace_filter
+	for f in kernfs_fop_write_iter 'rwsem_down_*_slowpath' '__mutex_lock*slowpath' \
+		'__mutex_lock.constprop*' schedule; do
+		echo "$f" >> $TRACEFS/set_ftrace_filter 2>/dev/null
+	done
+	for n in 1 2; do
+		dirs="$(type_dir 2)"
+		[ $n = 2 ] && dirs="$dirs $(type_dir 3)"
+		echo 0 > $TRACEFS/function_profile_enabled
+		echo 1 > $TRACEFS/function_profile_enabled
+		# shellcheck disable=SC2086
+		$BENCH writers 256 "$((SEED + 3))" $dirs > /dev/null || fail "profiled writers"
+		echo 0 > $TRACEFS/function_profile_enabled
+		cat $TRACEFS/trace_stat/function* | awk -v tag="bench-data round=$ROUND core=$1 profile writers-$n $((256 * n))" '
+			$2 ~ /^[0-9]+$/ && $4 == "us" { hits[$1] += $2; us[$1] += $3 }
+			END { for (f in hits) printf "%s %s %d %.1f\n", tag, f, hits[f], us[f] }'
+	done
+	# Which locks those are: the caller of each sleeping rwsem wait, from
+	# a stack trace of every wait during the same two writers.
+	echo 'rwsem_down_*_slowpath' > $TRACEFS/set_ftrace_filter
+	echo function > $TRACEFS/current_tracer
+	echo 1 > $TRACEFS/options/func_stack_trace
+	: > $TRACEFS/trace
+	# shellcheck disable=SC2086
+	$BENCH writers 256 "$((SEED + 3))" $dirs > /dev/null || fail "traced writers"
+	echo 0 > $TRACEFS/options/func_stack_trace
+	echo nop > $TRACEFS/current_tracer
+	# The unwinder may show stale frames above the wait; the caller is the
+	# frame right below down_read()/down_write() (or a variant).
+	awk -v tag="bench-data round=$ROUND core=$1 waits writers-2" '
+		/<stack trace>/ { want = 1; below = 0; next }
+		want && /^ => / {
+			if ($2 ~ /^(__)?down_(read|write)/) { below = 1; next }
+			if (below) { waits[$2]++; want = 0 }
+		}
+		END { for (f in waits) printf "%s %s %d\n", tag, f, waits[f] }' $TRACEFS/trace
+	: > $TRACEFS/set_ftrace_filter
+}
+
+# load_core CORE [DIR]: the core's mdev.ko, from DIR if given.
+load_core() {
+	dir=${2:-$KMOD/updates}
+	[ "$1" = c ] && dir=$KMOD/kernel/drivers/vfio/mdev
+	insmod "$(ls "$dir"/mdev.ko*)" || fail "cannot load the $1 core from $dir"
+}
+
+unload() {
+	rmmod mdev_test_vendor || fail "unloading the test vendor"
+	[ -z "$1" ] || rmmod mdev || fail "unloading the $1 core"
+}
+
+# Memory: slab bytes per live device, from the growth between $MEMORY and
+# twice as many devices.  Both cores measure it first thing in the boot, so
+# that neither follows the other's 64k devices: the first $MEMORY devices
+# take whatever free objects the earlier run left in partly used slabs, the
+# next ones show what a device really takes.
+run_memory() { # CORE
+	load_core "$1"
+	load_vendor "$((2 * MEMORY + 16))"
+	$BENCH grow "$(type_dir 0)" "$MEMORY" "$SEED" || fail "growing to $MEMORY devices"
+	before=$(slab_bytes)
+	$BENCH grow "$(type_dir 0 b)" "$MEMORY" "$((SEED + 1))" || fail "growing to $((2 * MEMORY)) devices"
+	after=$(slab_bytes)
+	echo "bench-data round=$ROUND core=$1 memory $MEMORY $(( (after - before) / MEMORY ))"
+	unload "$1"
+}
+
+run_core() { # CORE
+	core=$1
+	tag="bench-data round=$ROUND core=$core"
+	load_core "$core"
+	echo "bench: round $ROUND, $core core"
+	if [ "$TRACE" = 1 ]; then
+		load_vendor "$((PROFILE + 16))"
+		profile_steps "$core"
+		unload
+	fi
+
+	# Throughput of 1, 2 and 4 writers, each on its own parent.
+	load_vendor 64
+	for n in 1 2 4; do
+		dirs=""
+		i=0
+		while [ $i -lt $n ]; do dirs="$dirs $(type_dir $i)"; i=$((i + 1)); done
+		# shellcheck disable=SC2086
+		line=$($BENCH writers "$OPS" "$SEED" $dirs) || fail "$n writers"
+		echo "$tag $line" | sed 's/bench-writers/writers/'
+	done
+	unload
+
+	# The curve: cost per create and remove as the population grows.
+	load_vendor "$((MAX + 64 * (3 * SAMPLES + 1)))"
+	$BENCH curve "$(type_dir 0)" "$MAX" "$BASE" "$SAMPLES" "$SEED" > /tmp/curve || fail "the curve"
+	sed "s/^bench-op/$tag op/" /tmp/curve
+	echo "bench: unloading $MAX devices"
+	unload "$core"
+}
+
+# How long the Rust core holds its mutex: the same curve on a build of the
+# core that times its critical sections (MDEV_LOCK_HOLD=1, bench.sh puts it
+# in lockhold/), so that the clock reads stay out of every other figure.
+run_lock_hold() {
+	[ -e "$KMOD/lockhold/mdev.ko" ] || { echo "bench: no lock-hold build of the Rust core: no hold times"; return 0; }
+	load_core rust "$KMOD/lockhold"
+	load_vendor "$((MAX + 64 * (3 * SAMPLES + 1)))"
+	$BENCH curve "$(type_dir 0)" "$MAX" "$BASE" "$SAMPLES" "$SEED" > /dev/null || fail "the lock-hold curve"
+	sed -n '2,$s/^/'"bench-data round=$ROUND core=rust"' hold /p' /sys/kernel/debug/mdev/lock_hold
+	unload rust
+}
 
 modprobe vfio
-results=/tmp/bench.txt
-: > $results
-for core in c rust; do
-	# Both cores are named mdev: load each by path.
-	core_dir=$KMOD/updates
-	[ "$core" = c ] && core_dir=$KMOD/kernel/drivers/vfio/mdev
-	insmod $core_dir/mdev.ko || exit 1
-	insmod "$(find "$KMOD" -name mdev_test_vendor.ko)" nr_parents=1 max_instances=$((LARGE + PAIRS + 10)) || exit 1
-	echo "bench: $core core: $SMALL devices, then $LARGE, $PAIRS create+remove pairs each"
-	small=$($BENCH $TYPE $SMALL $PAIRS) || exit 1
-	large=$($BENCH $TYPE $((LARGE - SMALL)) $PAIRS) || exit 1
-	large=$(echo "$large" | sed "s/population=[0-9]*/population=$LARGE/")
-	echo "$core $small" | tee -a $results
-	echo "$core $large" | tee -a $results
-	echo "bench: unloading $LARGE devices"
-	rmmod mdev_test_vendor
-	rmmod mdev
+echo "bench: round $ROUND: $MAX devices in buckets from $BASE, $SAMPLES removes per bucket and kind, seed $SEED, $OPS operations per writer, memory at $MEMORY devices"
+echo "bench-data round=$ROUND cpus $(grep -c ^processor /proc/cpuinfo)"
+echo "bench-data round=$ROUND clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
+cores=${MDEV_BENCH_CORES:-$([ "$FIRST" = c ] && echo "c rust" || echo "rust c")}
+for core in $cores; do
+	run_memory "$core"
 done
-
-# Columns: core population create_us remove_us
-sed 's/[a-z_]*=//g' $results | awk -v small=$SMALL -v large=$LARGE '
-{ c[$1 "," $2] = $3; r[$1 "," $2] = $4 }
-END {
-	printf "\n%-6s %10s %12s %12s\n", "core", "devices", "create (us)", "remove (us)"
-	for (i = 0; i < 2; i++) {
-		core = i ? "rust" : "c"
-		printf "%-6s %10d %12.1f %12.1f\n", core, small, c[core "," small], r[core "," small]
-		printf "%-6s %10d %12.1f %12.1f\n", core, large, c[core "," large], r[core "," large]
-	}
-	printf "\nratio %d devices / %d devices (1.00 = no slowdown):\n", large, small
-	for (i = 0; i < 2; i++) {
-		core = i ? "rust" : "c"
-		printf "  %-4s create %.2f  remove %.2f\n", core, c[core "," large] / c[core "," small], r[core "," large] / r[core "," small]
-	}
-	printf "ratio rust / c (below 1.00 = rust faster):\n"
-	printf "  with %5d devices: create %.2f  remove %.2f\n", small, c["rust," small] / c["c," small], r["rust," small] / r["c," small]
-	printf "  with %5d devices: create %.2f  remove %.2f\n", large, c["rust," large] / c["c," large], r["rust," large] / r["c," large]
-}'
+for core in $cores; do
+	run_core "$core"
+done
+case " $cores " in *" rust "*) run_lock_hold ;; esac
 echo "bench finished"

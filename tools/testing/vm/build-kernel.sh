@@ -3,8 +3,10 @@
 #
 # Build (or reuse) the Rust-enabled Linux 7.2 test kernel and its modules:
 # tinyconfig plus mdev-test.config, built out of the source tree into a cache
-# directory keyed by version and configuration.  MDEV_REBUILD=1 forces a new
-# build.  Prints nothing on stdout but the build directory.
+# directory keyed by version and configuration.  MDEV_KERNEL=bench builds the
+# benchmark kernel instead (mdev-bench.config on top, see lib.sh).
+# MDEV_REBUILD=1 forces a new build.  Prints nothing on stdout but the build
+# directory.
 
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -42,21 +44,23 @@ kmake rustavailable >/dev/null 2>"$KBUILD/rustavailable.log" ||
 
 say "configuring in $KBUILD"
 kmake tinyconfig >/dev/null
+# shellcheck disable=SC2086
 "$KSRC/scripts/kconfig/merge_config.sh" -m -O "$KBUILD" "$KBUILD/.config" \
-	"$VM_DIR/mdev-test.config" >/dev/null
+	$KCONFIG_FRAGMENTS >/dev/null
 kmake olddefconfig >/dev/null
 
-# Every symbol of the fragment must have the value asked for.
+# Every symbol of the fragments must have the value asked for (the last
+# fragment that names a symbol wins, as in merge_config.sh).
 bad=""
+# shellcheck disable=SC2086
 while IFS= read -r line; do
-	case "$line" in CONFIG_*=*) ;; *) continue ;; esac
 	sym=${line%%=*} val=${line#*=}
 	if [ "$val" = n ]; then
 		grep -qx "$sym=[ym]" "$KBUILD/.config" && bad="$bad $sym=n"
 	else
 		grep -qx "$sym=$val" "$KBUILD/.config" || bad="$bad $line"
 	fi
-done < "$VM_DIR/mdev-test.config"
+done < <(grep -h '^CONFIG_[A-Za-z0-9_]*=' $KCONFIG_FRAGMENTS | tac | awk -F= '!seen[$1]++' | tac)
 [ -z "$bad" ] || die "configuration symbols did not take their values:$bad"
 
 say "building bzImage and modules with -j$JOBS (a few minutes)"

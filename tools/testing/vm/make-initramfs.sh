@@ -56,7 +56,7 @@ done
 install -m 755 "$VM_DIR/guest-init.sh" "$STAGE/init"
 install -m 755 "$VM_DIR/uevent-log.sh" "$STAGE/usr/bin/uevent-log"
 install -m 755 "$VM_DIR/guest-demo.sh" "$STAGE/usr/bin/mdev-demo"
-install -m 755 "$VM_DIR/guest-bench.sh" "$STAGE/usr/bin/mdev-bench"
+install -m 755 "$REPO/tools/testing/bench/guest-bench.sh" "$STAGE/usr/bin/mdev-bench"
 [ -z "${MDEV_GUEST_SCRIPT:-}" ] || install -m 755 "$MDEV_GUEST_SCRIPT" "$STAGE/script.sh"
 
 # in_root ROOT COMMAND...: run COMMAND in ROOT (/ for the host).

@@ -28,7 +28,7 @@ while [ $# -gt 0 ]; do
 	*) echo "usage: $0 [--core rust|c] [--mode tests|splat-selftest|demo|bench] [--timeout S] [--quiet] [--script FILE] [--loglevel N] [--kernel FILE --initrd FILE --name NAME]" >&2; exit 2 ;;
 	esac
 done
-[ "$MODE" = bench ] && MEM=6144
+[ "$MODE" = bench ] && MEM=${MDEV_BENCH_MEM:-8192}
 case "$CORE" in rust|c) ;; *) echo "error: MDEV_CORE must be rust or c, not '$CORE'" >&2; exit 2 ;; esac
 
 "$VM/setup-toolchain.sh"
@@ -47,11 +47,15 @@ if [ -z "$INITRD" ]; then
 fi
 
 echo "run-vm: booting $KERNEL (core=$CORE, mode=$MODE, timeout ${TIMEOUT}s); console log: $LOG" >&2
+# The benchmark's settings reach the guest's /init as environment variables.
+bench_env=$(env | grep -E '^MDEV_BENCH_[A-Z]+=[^ ]*$' | sort | tr '\n' ' ' || true)
 set +e
-timeout --kill-after=10 "$TIMEOUT" qemu-system-x86_64 -accel tcg -m $MEM -smp 2 \
+# Two vCPUs, each its own host thread (multi-threaded TCG): the concurrency
+# figures of make bench depend on it, so it is asked for, not assumed.
+timeout --kill-after=10 "$TIMEOUT" qemu-system-x86_64 -accel tcg,thread=multi -m $MEM -smp 2 \
 	-display none -monitor none -serial stdio -no-reboot \
 	-kernel "$KERNEL" -initrd "$INITRD" \
-	-append "console=ttyS0 panic=-1 loglevel=$LOGLEVEL MDEV_CORE=$CORE MDEV_GUEST_MODE=$MODE ${MDEV_BENCH_LARGE:+MDEV_BENCH_LARGE=$MDEV_BENCH_LARGE}" \
+	-append "console=ttyS0 panic=-1 loglevel=$LOGLEVEL MDEV_CORE=$CORE MDEV_GUEST_MODE=$MODE $bench_env" \
 	</dev/null 2>&1 | tr -d '\r' | if [ "$QUIET" = 1 ]; then cat > "$LOG"; else tee "$LOG"; fi
 qemu_rc=${PIPESTATUS[0]}
 set -e

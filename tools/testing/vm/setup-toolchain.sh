@@ -29,7 +29,7 @@ avail_kb=$(df -Pk "$CACHE" | awk 'NR==2 {print $4}')
 
 # --- Debian packages from the machine's own suites ---------------------------
 DEB_PKGS="flex bison libelf-dev libssl-dev bc cpio xz-utils make gcc python3-pip
-	  qemu-system-x86 busybox-static mdevctl rsync kmod debootstrap"
+	  qemu-system-x86 busybox-static mdevctl rsync kmod debootstrap python3-matplotlib"
 missing=""
 for p in $DEB_PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

@@ -1,45 +1,70 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * mdev_bench - cost of create and remove as the number of devices grows.
+ * mdev_bench - what create and remove cost on an mdev core (`make bench`).
  *
- * Usage: mdev_bench TYPE_DIR POPULATION PAIRS
+ *   mdev_bench curve TYPE_DIR MAX BASE SAMPLES SEED
+ *	Grows one type from 0 to MAX devices, timing every create, and prints
+ *	one line per population bucket and operation:
+ *	  bench-op OP LOW HIGH MEDIAN_US COUNT
+ *	The buckets are [0, BASE), [BASE, 2 BASE), [2 BASE, 4 BASE), ... up to
+ *	MAX.  When the population reaches the middle of a bucket, SAMPLES
+ *	devices chosen at random among the live ones are removed (remove-random),
+ *	then the SAMPLES newest (remove-newest), then the SAMPLES oldest
+ *	(remove-oldest), each set followed by as many untimed creates so that
+ *	the population stays in the bucket.  In the first bucket it also times
+ *	SAMPLES writes of "0" to a `remove` file: the same sysfs write path with
+ *	no work behind it, the floor under every figure (OP = floor).
+ *	The devices are left in place.
  *
- * Creates POPULATION devices of the type (the background), then times PAIRS
- * create+remove pairs of fresh UUIDs among them, and prints one line:
- *   population=N create_us=X remove_us=Y   (mean per operation)
- * The background devices are left in place for the caller to grow or drop.
+ *   mdev_bench writers OPS SEED TYPE_DIR...
+ *	One writer process per type directory (each on its own parent), all
+ *	started together, each doing OPS operations (creates and removes in
+ *	batches); prints  bench-writers N OPS_PER_SECOND  for all of them.
+ *
+ *   mdev_bench grow TYPE_DIR N SEED
+ *	Creates N devices, untimed (the memory measurement, the profile).
+ *
+ *   mdev_bench drain TYPE_DIR
+ *	Removes every device of the type, untimed (the profile).
+ *
+ * The `create` file is opened once and written with pwrite(); each device's
+ * `remove` file is opened before the timed write, so that the figures are the
+ * core's and not the path lookup's.  The UUIDs and the random choices come
+ * from SEED alone, so both cores see the same sequence.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-static unsigned long long counter;
+#define UUID_LEN 36
 
-/* A UUID that no earlier call of this run produced. */
-static void next_uuid(char *buf)
+/* splitmix64: small, seedable and good enough to spread UUIDs and choices. */
+static uint64_t mix(uint64_t *state)
 {
-	unsigned long long n = ++counter;
-	unsigned int salt = (unsigned int)getpid();
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
 
-	snprintf(buf, 37, "%08x-%04x-4%03x-8%03x-%012llx", salt,
-		 (unsigned int)(time(NULL) & 0xffff), 0, 0, n);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
 }
 
-static int write_str(const char *path, const char *s)
+/* The UUID of device number @n of stream @stream: random-looking, version 4. */
+static void uuid_of(uint64_t seed, unsigned int stream, uint64_t n, char *buf)
 {
-	int fd = open(path, O_WRONLY);
-	ssize_t n;
+	uint64_t state = seed ^ ((uint64_t)stream << 48) ^ (n * 0x100000001b3ULL);
+	uint64_t hi = mix(&state), lo = mix(&state);
 
-	if (fd < 0)
-		return -errno;
-	n = write(fd, s, strlen(s));
-	n = n < 0 ? -errno : 0;
-	close(fd);
-	return (int)n;
+	snprintf(buf, UUID_LEN + 1, "%08x-%04x-4%03x-%04x-%012llx",
+		 (unsigned int)(hi >> 32), (unsigned int)(hi >> 16) & 0xffff,
+		 (unsigned int)hi & 0xfff, 0x8000 | ((unsigned int)(lo >> 48) & 0x3fff),
+		 (unsigned long long)(lo & 0xffffffffffffULL));
 }
 
 static double now_us(void)
@@ -50,48 +75,336 @@ static double now_us(void)
 	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
 }
 
+static void die(const char *what, const char *uuid, int err)
+{
+	fprintf(stderr, "mdev_bench: %s %s: %s\n", what, uuid ? uuid : "", strerror(err));
+	exit(1);
+}
+
+static int open_create(const char *type_dir)
+{
+	char path[4096];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/create", type_dir);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		die("open", path, errno);
+	return fd;
+}
+
+static void create(int fd, const char *uuid)
+{
+	if (pwrite(fd, uuid, UUID_LEN, 0) != UUID_LEN)
+		die("create", uuid, errno);
+}
+
+static int open_remove(const char *uuid)
+{
+	char path[4096];
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/remove", uuid);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		die("open remove of", uuid, errno);
+	return fd;
+}
+
+static void remove_fd(int fd, const char *uuid)
+{
+	if (pwrite(fd, "1", 1, 0) != 1)
+		die("remove", uuid, errno);
+}
+
+/* Timings of one operation in one bucket. */
+struct samples {
+	double *us;
+	size_t n, cap;
+};
+
+static void add(struct samples *s, double us)
+{
+	if (s->n == s->cap) {
+		s->cap = s->cap ? 2 * s->cap : 256;
+		s->us = realloc(s->us, s->cap * sizeof(*s->us));
+		if (!s->us)
+			die("realloc", NULL, ENOMEM);
+	}
+	s->us[s->n++] = us;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Prints the median of @s and empties it. */
+static void report(const char *op, long low, long high, struct samples *s)
+{
+	double median;
+
+	if (!s->n)
+		return;
+	qsort(s->us, s->n, sizeof(*s->us), cmp_double);
+	median = s->n % 2 ? s->us[s->n / 2] : (s->us[s->n / 2 - 1] + s->us[s->n / 2]) / 2;
+	printf("bench-op %s %ld %ld %.2f %zu\n", op, low, high, median, s->n);
+	fflush(stdout);
+	s->n = 0;
+}
+
+/* The devices of the curve, by creation number. */
+struct population {
+	uint64_t seed;
+	int create_fd;
+	char (*uuid)[UUID_LEN + 1];
+	unsigned char *alive;
+	long next, live, oldest, cap;
+	uint64_t choice; /* state of the random choices */
+};
+
+static long grow_one(struct population *p, struct samples *timed)
+{
+	long n = p->next++;
+	double t;
+
+	if (n >= p->cap)
+		die("capacity", NULL, ENOSPC);
+	uuid_of(p->seed, 0, n, p->uuid[n]);
+	t = now_us();
+	create(p->create_fd, p->uuid[n]);
+	if (timed)
+		add(timed, now_us() - t);
+	p->alive[n] = 1;
+	p->live++;
+	return n;
+}
+
+enum pick { PICK_RANDOM, PICK_NEWEST, PICK_OLDEST };
+
+/* Chooses a live device, which is no longer counted as live. */
+static long pick(struct population *p, enum pick how)
+{
+	long n;
+
+	switch (how) {
+	case PICK_OLDEST:
+		while (!p->alive[p->oldest])
+			p->oldest++;
+		n = p->oldest;
+		break;
+	case PICK_NEWEST:
+		for (n = p->next - 1; !p->alive[n]; n--)
+			;
+		break;
+	default:
+		do
+			n = (long)(mix(&p->choice) % (uint64_t)p->next);
+		while (!p->alive[n]);
+	}
+	p->alive[n] = 0;
+	p->live--;
+	return n;
+}
+
+/* Removes @count devices chosen by @how, timing each write, then refills. */
+static void remove_some(struct population *p, enum pick how, long count, struct samples *s)
+{
+	long *chosen = calloc(count, sizeof(*chosen));
+	int *fds = calloc(count, sizeof(*fds));
+	long i;
+	double t;
+
+	if (!chosen || !fds)
+		die("calloc", NULL, ENOMEM);
+	for (i = 0; i < count; i++) {
+		chosen[i] = pick(p, how);
+		fds[i] = open_remove(p->uuid[chosen[i]]);
+	}
+	for (i = 0; i < count; i++) {
+		t = now_us();
+		remove_fd(fds[i], p->uuid[chosen[i]]);
+		add(s, now_us() - t);
+		close(fds[i]);
+	}
+	for (i = 0; i < count; i++)
+		grow_one(p, NULL);
+	free(chosen);
+	free(fds);
+}
+
+/* Writes "0" to the newest device's `remove`: sysfs with no work behind. */
+static void floor_writes(struct population *p, long count, struct samples *s)
+{
+	long n;
+	int fd;
+	double t;
+
+	for (n = p->next - 1; !p->alive[n]; n--)
+		;
+	fd = open_remove(p->uuid[n]);
+	while (count--) {
+		t = now_us();
+		if (pwrite(fd, "0", 1, 0) != 1)
+			die("write 0 to remove of", p->uuid[n], errno);
+		add(s, now_us() - t);
+	}
+	close(fd);
+}
+
+static int curve(const char *type_dir, long max, long base, long samples, uint64_t seed)
+{
+	static const char *const remove_ops[] = { "remove-random", "remove-newest", "remove-oldest" };
+	struct samples creates = { 0 }, removes = { 0 }, floor = { 0 };
+	struct population p = { .seed = seed, .choice = seed ^ 0x5eed };
+	long low = 0, high = base, k;
+	int kind;
+
+	p.cap = max + 64 * (3 * samples + 1);
+	p.uuid = calloc(p.cap, sizeof(*p.uuid));
+	p.alive = calloc(p.cap, 1);
+	if (!p.uuid || !p.alive)
+		die("calloc", NULL, ENOMEM);
+	p.create_fd = open_create(type_dir);
+
+	while (low < max) {
+		if (high > max)
+			high = max;
+		/* Removes and refills stay inside the bucket's lower half. */
+		k = samples < (high - low) / 4 ? samples : (high - low) / 4;
+		while (p.live < high) {
+			if (p.live == low + (high - low) / 2 && k > 0) {
+				if (low == 0) {
+					floor_writes(&p, samples, &floor);
+					report("floor", low, high, &floor);
+				}
+				for (kind = 0; kind < 3; kind++) {
+					remove_some(&p, (enum pick)kind, k, &removes);
+					report(remove_ops[kind], low, high, &removes);
+				}
+			}
+			grow_one(&p, &creates);
+		}
+		report("create", low, high, &creates);
+		low = high;
+		high = 2 * high;
+	}
+	close(p.create_fd);
+	return 0;
+}
+
+/* One writer: batches of creates, then their removes, until @ops are done. */
+static void writer(const char *type_dir, long ops, uint64_t seed, unsigned int stream)
+{
+	enum { BATCH = 32 };
+	char uuid[BATCH][UUID_LEN + 1];
+	int create_fd = open_create(type_dir), fd, i;
+	uint64_t n = 0;
+
+	while (ops > 0) {
+		for (i = 0; i < BATCH; i++) {
+			uuid_of(seed, stream, n++, uuid[i]);
+			create(create_fd, uuid[i]);
+		}
+		for (i = 0; i < BATCH; i++) {
+			fd = open_remove(uuid[i]);
+			remove_fd(fd, uuid[i]);
+			close(fd);
+		}
+		ops -= 2 * BATCH;
+	}
+}
+
+static int writers(long ops, uint64_t seed, int count, char **type_dirs)
+{
+	int ready[2], go[2], i, status, failed = 0;
+	char byte;
+	double t0;
+
+	if (pipe(ready) || pipe(go))
+		die("pipe", NULL, errno);
+	for (i = 0; i < count; i++) {
+		pid_t pid = fork();
+
+		if (pid < 0)
+			die("fork", NULL, errno);
+		if (!pid) {
+			close(ready[0]);
+			close(go[1]);
+			if (write(ready[1], "r", 1) != 1 || read(go[0], &byte, 1) != 0)
+				exit(1);
+			writer(type_dirs[i], ops, seed, 1 + i);
+			exit(0);
+		}
+	}
+	close(ready[1]);
+	close(go[0]);
+	for (i = 0; i < count; i++)
+		if (read(ready[0], &byte, 1) != 1)
+			die("waiting for writers", NULL, EPIPE);
+	t0 = now_us();
+	close(go[1]); /* every writer's read() returns 0: go */
+	for (i = 0; i < count; i++)
+		if (wait(&status) < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
+			failed = 1;
+	if (failed)
+		return 1;
+	printf("bench-writers %d %.1f\n", count, count * ops * 1e6 / (now_us() - t0));
+	return 0;
+}
+
+static int grow(const char *type_dir, long count, uint64_t seed)
+{
+	char uuid[UUID_LEN + 1];
+	int fd = open_create(type_dir);
+	long n;
+
+	for (n = 0; n < count; n++) {
+		uuid_of(seed, 100, n, uuid);
+		create(fd, uuid);
+	}
+	close(fd);
+	return 0;
+}
+
+static int drain(const char *type_dir)
+{
+	char path[4096];
+	struct dirent *entry;
+	DIR *dir;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/devices", type_dir);
+	dir = opendir(path);
+	if (!dir)
+		die("opendir", path, errno);
+	while ((entry = readdir(dir))) {
+		if (entry->d_name[0] == '.')
+			continue;
+		fd = open_remove(entry->d_name);
+		remove_fd(fd, entry->d_name);
+		close(fd);
+	}
+	closedir(dir);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	char create[4096], remove_path[4096], uuid[40];
-	double create_us = 0, remove_us = 0, t;
-	long population, pairs, i;
-	int ret;
-
-	if (argc != 4) {
-		fprintf(stderr, "usage: mdev_bench TYPE_DIR POPULATION PAIRS\n");
-		return 2;
-	}
-	population = atol(argv[2]);
-	pairs = atol(argv[3]);
-	snprintf(create, sizeof(create), "%s/create", argv[1]);
-
-	for (i = 0; i < population; i++) {
-		next_uuid(uuid);
-		ret = write_str(create, uuid);
-		if (ret) {
-			fprintf(stderr, "background create %ld: %s\n", i, strerror(-ret));
-			return 1;
-		}
-	}
-	for (i = 0; i < pairs; i++) {
-		next_uuid(uuid);
-		snprintf(remove_path, sizeof(remove_path), "/sys/bus/mdev/devices/%s/remove", uuid);
-		t = now_us();
-		ret = write_str(create, uuid);
-		create_us += now_us() - t;
-		if (ret) {
-			fprintf(stderr, "create: %s\n", strerror(-ret));
-			return 1;
-		}
-		t = now_us();
-		ret = write_str(remove_path, "1");
-		remove_us += now_us() - t;
-		if (ret) {
-			fprintf(stderr, "remove: %s\n", strerror(-ret));
-			return 1;
-		}
-	}
-	printf("population=%ld create_us=%.1f remove_us=%.1f\n", population,
-	       create_us / pairs, remove_us / pairs);
-	return 0;
+	if (argc == 7 && !strcmp(argv[1], "curve"))
+		return curve(argv[2], atol(argv[3]), atol(argv[4]), atol(argv[5]),
+			     strtoull(argv[6], NULL, 0));
+	if (argc >= 5 && !strcmp(argv[1], "writers"))
+		return writers(atol(argv[2]), strtoull(argv[3], NULL, 0), argc - 4, argv + 4);
+	if (argc == 5 && !strcmp(argv[1], "grow"))
+		return grow(argv[2], atol(argv[3]), strtoull(argv[4], NULL, 0));
+	if (argc == 3 && !strcmp(argv[1], "drain"))
+		return drain(argv[2]);
+	fprintf(stderr, "usage: mdev_bench curve TYPE_DIR MAX BASE SAMPLES SEED\n"
+			"       mdev_bench writers OPS SEED TYPE_DIR...\n"
+			"       mdev_bench grow TYPE_DIR N SEED\n"
+			"       mdev_bench drain TYPE_DIR\n");
+	return 2;
 }

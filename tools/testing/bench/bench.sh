@@ -1,0 +1,104 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# `make bench`: both cores on the benchmark kernel (a production
+# configuration, see Documentation/benchmark.rst), MDEV_BENCH_ROUNDS guest
+# boots (default 3), alternating which core goes first.  Writes the markdown
+# table, the CSV, the plot and the raw figures to MDEV_BENCH_RESULTS
+# (default results/bench, whose summary then also goes into the README) and
+# prints the table.
+#
+# Sizes (all optional): MDEV_BENCH_MAX devices (64000), MDEV_BENCH_BASE, the
+# first bucket (1000), MDEV_BENCH_SAMPLES removes per bucket and kind (200),
+# MDEV_BENCH_OPS per writer (4096), MDEV_BENCH_MEMORY devices (10000),
+# MDEV_BENCH_SEED (the date's day number unless given; printed).
+
+set -euo pipefail
+BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
+REPO=$(cd "$BENCH_DIR/../../.." && pwd)
+VM=$REPO/tools/testing/vm
+die() { echo "bench: error: $*" >&2; exit 1; }
+
+"$VM/setup-toolchain.sh"
+export MDEV_KERNEL=bench
+KBUILD=$("$VM/build-kernel.sh")
+. "$VM/lib.sh"
+
+ROUNDS=${MDEV_BENCH_ROUNDS:-3}
+RESULTS=${MDEV_BENCH_RESULTS:-$REPO/results/bench}
+export MDEV_BENCH_SEED=${MDEV_BENCH_SEED:-$(( $(date +%s) / 86400 ))}
+mkdir -p "$RESULTS" "$CACHE/run"
+
+# The modules are built in copies of the sources, so that the objects built
+# for the test kernel in the working tree stay as they are.
+sync_tree() { # DEST
+	mkdir -p "$1"
+	(cd "$REPO" && git ls-files -co --exclude-standard -z) |
+		rsync -a --from0 --files-from=- "$REPO/" "$1/"
+}
+TREE=$CACHE/bench/tree
+sync_tree "$TREE"
+INITRD=$CACHE/run/guest-bench.cpio
+"$TREE/tools/testing/vm/make-initramfs.sh" "$KBUILD" "$INITRD.base"
+# A second build of the core, which times its critical sections
+# (MDEV_LOCK_HOLD=1, mdev_list/lock_hold.rs), for the mutex figures only; it
+# goes to lib/modules/<release>/lockhold/ in a second cpio archive, which
+# the kernel unpacks after the first.
+HOLD_TREE=$CACHE/bench/tree-lockhold
+sync_tree "$HOLD_TREE"
+MDEV_LOCK_HOLD=1 "$REPO/tools/build/kmake.sh" "$KBUILD" "$HOLD_TREE" -s modules >/dev/null ||
+	die "building the lock-hold core failed"
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT
+hold_dir=$stage/lib/modules/$(cat "$KBUILD/include/config/kernel.release")/lockhold
+mkdir -p "$hold_dir"
+cp "$HOLD_TREE/mdev.ko" "$hold_dir/"
+(cd "$stage" && find . | cpio -o -H newc --quiet) > "$INITRD.hold"
+cat "$INITRD.base" "$INITRD.hold" > "$INITRD"
+
+raw=$RESULTS/raw.txt
+: > "$raw"
+for round in $(seq 1 "$ROUNDS"); do
+	first=c
+	[ $((round % 2)) = 0 ] && first=rust
+	echo "bench: round $round of $ROUNDS ($first core first, seed $MDEV_BENCH_SEED)"
+	log=$CACHE/run/console-bench-round$round.log
+	MDEV_BENCH_ROUND=$round MDEV_BENCH_FIRST=$first MDEV_BENCH_TRACE=$([ "$round" = 1 ] && echo 1 || echo 0) \
+		"$VM/run-vm.sh" --mode bench --quiet --timeout "${MDEV_BENCH_TIMEOUT:-1800}" \
+		--kernel "$KBUILD/arch/x86/boot/bzImage" --initrd "$INITRD" --name "round$round" ||
+		die "round $round failed; console log: $CACHE/run/console-round$round-bench-rust.log"
+	cp "$CACHE/run/console-round$round-bench-rust.log" "$log"
+	grep '^bench: ' "$log" | sed 's/^/  | /'
+	grep "^bench-data " "$log" >> "$raw"
+done
+
+{
+	echo "kernel $(cat "$KBUILD/include/config/kernel.release") (benchmark configuration)"
+	echo "qemu $(qemu-system-x86_64 --version | head -n1), -accel tcg,thread=multi -smp 2"
+	echo "host $(nproc) CPUs: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+	echo "seed $MDEV_BENCH_SEED, rounds $ROUNDS"
+} > "$RESULTS/setup.txt"
+# The exact configuration difference, when the test kernel is built too.
+TEST_KBUILD=$(MDEV_KERNEL=test bash -c '. "$1/lib.sh" && echo "$KBUILD"' _ "$VM")
+if [ -f "$TEST_KBUILD/.config" ]; then
+	"$KSRC/scripts/diffconfig" "$TEST_KBUILD/.config" "$KBUILD/.config" > "$RESULTS/config-diff.txt"
+fi
+# Debian's python3, which has the python3-matplotlib that setup installed.
+/usr/bin/python3 "$BENCH_DIR/report.py" "$raw" "$RESULTS"
+cat "$RESULTS/bench.md"
+# The README shows the latest default run (between its bench markers).
+if [ "$RESULTS" = "$REPO/results/bench" ]; then
+	/usr/bin/python3 - "$REPO/README.md" "$RESULTS/summary.md" "$RESULTS/setup.txt" <<-'EOF'
+	import sys
+	readme, summary, setup = sys.argv[1:]
+	text = open(readme, encoding="utf-8").read()
+	begin, end = "<!-- bench:begin -->", "<!-- bench:end -->"
+	if begin in text and end in text:
+	    head, rest = text.split(begin, 1)
+	    _, tail = rest.split(end, 1)
+	    setup_line = "; ".join(open(setup, encoding="utf-8").read().splitlines())
+	    body = f"\n{setup_line}.\n\n" + open(summary, encoding="utf-8").read() + "\n"
+	    open(readme, "w", encoding="utf-8").write(head + begin + body + end + tail)
+	EOF
+fi
+echo "bench: results in $RESULTS"

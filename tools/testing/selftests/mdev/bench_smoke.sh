@@ -1,0 +1,36 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# `make bench` at a tiny size on the core under test: a few hundred devices,
+# one round, every kind of figure.  It proves that the benchmark runs and
+# that its output is complete; it asserts nothing about time (make check runs
+# on the debug kernel).  The host turns both cores' figures into the table,
+# CSV and plot (check.sh), as make bench does.
+
+. ./mdev_lib.sh
+
+ktap_print_header
+ktap_set_plan 6
+unload_all
+out=/tmp/bench_smoke.$MDEV_CORE
+MDEV_BENCH_CORES=$MDEV_CORE MDEV_BENCH_MAX=160 MDEV_BENCH_BASE=10 MDEV_BENCH_SAMPLES=2 \
+	MDEV_BENCH_OPS=128 MDEV_BENCH_MEMORY=100 MDEV_BENCH_SEED=7 MDEV_BENCH_PROGRAM=./mdev_bench \
+	/usr/bin/mdev-bench > $out 2>&1
+rc=$?
+# For the host's report (check.sh), and for whoever reads a failure.
+sed 's/^/# /' $out
+ktap_check "the benchmark ran to its end on $(core_desc)" "0 finished" \
+	"$rc $(grep -c '^bench finished' $out | sed 's/^1$/finished/')"
+data() { grep "^bench-data round=1 core=$MDEV_CORE $1" $out; }
+ktap_check "one create figure per bucket: 0-10 10-20 20-40 40-80 80-160" "0-10 10-20 20-40 40-80 80-160" \
+	"$(data 'op create ' | awk '{ printf "%s%s-%s", (NR > 1 ? " " : ""), $6, $7 }')"
+ktap_check "remove-random, -newest and -oldest in every bucket, and the floor" "5 5 5 1" \
+	"$(for op in remove-random remove-newest remove-oldest floor; do data "op $op " | wc -l; done | tr '\n' ' ' | sed 's/ $//')"
+ktap_check "every figure is a time over at least one sample" "" \
+	"$(data 'op ' | awk '!($8 > 0 && $9 >= 1)')"
+ktap_check "throughput of 1, 2 and 4 writers" "1 2 4" \
+	"$(data 'writers ' | awk '$6 > 0 { printf "%s%s", (NR > 1 ? " " : ""), $5 }')"
+ktap_check "the benchmark leaves no device and no module behind" "0 none" \
+	"$(nr_devices) $(grep -cE '^(mdev|mdev_test_vendor) ' /proc/modules | sed 's/^0$/none/')"
+unload_all
+ktap_finished
