@@ -165,7 +165,7 @@ def targets(fig):
             if ratios:
                 speedup = 1 / statistics.median(ratios)
                 lines.append((f"{operation} at {bucket_name(bucket)}: Rust at least {want:g}x faster than C",
-                              f"{speedup:.1f}x", speedup >= want))
+                              f"{speedup:.2f}x", speedup >= want))
         ratios = fig.ratios(operation, first)
         if ratios:
             med = statistics.median(ratios)

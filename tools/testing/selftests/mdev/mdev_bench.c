@@ -81,16 +81,22 @@ static void die(const char *what, const char *uuid, int err)
 	exit(1);
 }
 
-static int open_create(const char *type_dir)
+/* Opens a sysfs file for writing, or dies naming it. */
+static int open_for_write(const char *path)
 {
-	char path[4096];
-	int fd;
+	int fd = open(path, O_WRONLY);
 
-	snprintf(path, sizeof(path), "%s/create", type_dir);
-	fd = open(path, O_WRONLY);
 	if (fd < 0)
 		die("open", path, errno);
 	return fd;
+}
+
+static int open_create(const char *type_dir)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/create", type_dir);
+	return open_for_write(path);
 }
 
 static void create(int fd, const char *uuid)
@@ -102,13 +108,9 @@ static void create(int fd, const char *uuid)
 static int open_remove(const char *uuid)
 {
 	char path[4096];
-	int fd;
 
 	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/remove", uuid);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		die("open remove of", uuid, errno);
-	return fd;
+	return open_for_write(path);
 }
 
 static void remove_fd(int fd, const char *uuid)
