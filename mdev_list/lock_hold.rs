@@ -3,12 +3,13 @@
 //! How long each critical section holds the global mutex.
 //!
 //! Every use of the global list goes through [`lock`], which names the
-//! section it runs. Built with `MDEV_LOCK_HOLD=1` (`make bench` does so for
-//! its benchmark kernel, and only there), the guard also reads the monotonic
-//! clock when it gets the mutex and again just before it lets go, and adds the
-//! difference to its section's totals, which
-//! `/sys/kernel/debug/mdev/lock_hold` shows. Without that flag the guard is
-//! the mutex guard and nothing else: the figures cost nothing in production.
+//! section it runs. Built with `MDEV_LOCK_HOLD=1` (only `make bench` does,
+//! for a second copy of the core that it loads for the hold-time figures
+//! alone), the guard also reads the monotonic clock when it gets the mutex
+//! and again just before it lets go, and adds the difference to its
+//! section's totals, which `/sys/kernel/debug/mdev/lock_hold` shows. Without
+//! that flag the guard is the mutex guard and nothing else: the figures cost
+//! nothing in production.
 
 use super::{MdevList, MDEV_LIST};
 use core::ops::{Deref, DerefMut};
