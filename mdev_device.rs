@@ -76,7 +76,7 @@ impl MdevDevice {
     ///
     /// # Safety
     ///
-    /// `mdev` must be the `raw` field of a live [`MdevDevice`] for `'a`.
+    /// `mdev` must point to the C object of a live [`MdevDevice`] for `'a`.
     pub(crate) unsafe fn from_raw<'a>(mdev: *mut mdev_h::mdev_device) -> &'a Self {
         // SAFETY: `MdevDevice` is a transparent wrapper of `mdev_device`;
         // the caller guarantees liveness.

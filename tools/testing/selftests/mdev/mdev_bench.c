@@ -186,6 +186,16 @@ static long grow_one(struct population *p, struct samples *timed)
 
 enum pick { PICK_RANDOM, PICK_NEWEST, PICK_OLDEST };
 
+/* The most recently created device that is still live. */
+static long newest_live(const struct population *p)
+{
+	long n = p->next - 1;
+
+	while (!p->alive[n])
+		n--;
+	return n;
+}
+
 /* Chooses a live device, which is no longer counted as live. */
 static long pick(struct population *p, enum pick how)
 {
@@ -198,8 +208,7 @@ static long pick(struct population *p, enum pick how)
 		n = p->oldest;
 		break;
 	case PICK_NEWEST:
-		for (n = p->next - 1; !p->alive[n]; n--)
-			;
+		n = newest_live(p);
 		break;
 	default:
 		do
@@ -244,8 +253,7 @@ static void floor_writes(struct population *p, long count, struct samples *s)
 	int fd;
 	double t;
 
-	for (n = p->next - 1; !p->alive[n]; n--)
-		;
+	n = newest_live(p);
 	fd = open_remove(p->uuid[n]);
 	while (count--) {
 		t = now_us();
