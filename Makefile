@@ -9,6 +9,7 @@
 #   make uninstall undo make install
 #   make check-debian  the suite on Debian's own 7.2 kernel, installed as a user would
 #   make bench     both cores on a production-configured kernel: results/bench/
+#   make stress    the storm and malformed input under KASAN and KCSAN kernels
 #   make CLIPPY=1 modules, make rustfmt, make rustfmtcheck: lint and format
 #
 # The kernel build itself reads ./Kbuild; this Makefile is the user's entry.
@@ -17,7 +18,7 @@ VM := $(CURDIR)/tools/testing/vm
 BUILD := $(CURDIR)/tools/build
 CACHE := $(or $(MDEV_CACHE),/var/cache/mdev-rs)
 
-.PHONY: all modules modules_install install uninstall check check-debian demo bench setup kernel clean distclean rustfmt rustfmtcheck
+.PHONY: all modules modules_install install uninstall check check-debian demo bench stress setup kernel clean distclean rustfmt rustfmtcheck
 
 all: modules
 
@@ -59,6 +60,13 @@ demo:
 # CSV, plot).  MDEV_BENCH_* variables resize it (Documentation/benchmark.rst).
 bench:
 	@$(CURDIR)/tools/testing/bench/bench.sh
+
+# The storm (many writers, collisions, vendor reloads) and the malformed-input
+# table at full size: the Rust core on a KASAN kernel with delayed kobject
+# release, the C core there and on a KCSAN kernel for reference; both
+# kernels are built with LLVM on first use (Documentation/testing.rst).
+stress:
+	@$(CURDIR)/tools/testing/stress/stress.sh
 
 # The suite on Debian's own 7.2 kernel image, with the modules built for it
 # and installed into its module tree as `make install` does (see

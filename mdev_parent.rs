@@ -201,8 +201,11 @@ impl<'a> InstanceCounter<'a> {
 ///
 /// # Invariants
 ///
-/// The wrapped `mdev_type` belongs to a registered parent (see [`Parent`]):
-/// `parent` points to it and `kobj` is initialised.
+/// The wrapped `mdev_type` belongs to a registered parent (see [`Parent`])
+/// and `kobj` is initialised. `parent` points to that parent until the
+/// type's kobject is released; the core clears it then, and only
+/// `mdev_unregister_parent()` (or a failing registration), which waits for
+/// that release, still holds the type afterwards, without reading `parent`.
 #[repr(transparent)]
 pub(crate) struct Type(Opaque<mdev_h::mdev_type>);
 
@@ -253,7 +256,8 @@ impl Type {
     /// The parent the type belongs to.
     pub(crate) fn parent(&self) -> &Parent {
         // SAFETY: By the type invariant `parent` points to the registered
-        // parent, which lives at least as long as its types.
+        // parent until the type's release, which cannot have run: callers
+        // hold the type through its sysfs directory, a device or a `TypeRef`.
         unsafe { Parent::from_raw((*self.as_raw()).parent) }
     }
 

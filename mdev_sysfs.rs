@@ -187,18 +187,49 @@ unsafe extern "C" fn type_attr_store(
     })
 }
 
-/// Drops the parent device reference a type takes in [`add_parent`].
+#[allow(
+    improper_ctypes,
+    reason = "the type is only passed by pointer; an empty struct inside its kobject trips the lint"
+)]
+extern "C" {
+    /// Clears the type's `parent` and wakes [`mdev_rs_wait_type_released`]
+    /// (C glue: the wake-up is a macro).
+    fn mdev_rs_type_released(mtype: *mut crate::mdev_h::mdev_type);
+    /// Sleeps until `mdev_rs_type_released` has run for the type.
+    fn mdev_rs_wait_type_released(mtype: *mut crate::mdev_h::mdev_type);
+}
+
+/// Drops the parent device reference a type takes in [`add_parent`], then
+/// tells [`wait_released`] that the vendor may free the type.
 ///
 /// # Safety
 ///
 /// Called by the kobject core when the last reference on a type goes.
 unsafe extern "C" fn type_release(kobj: *mut bindings::kobject) {
-    // SAFETY: Only types use this kobject type. Their `parent` and its `dev`
-    // are kept by the vendor until every reference on the type is gone, as
-    // in the C core.
+    // SAFETY: Only types use this kobject type. The vendor keeps the type,
+    // its `parent` and the parent's `dev` until `wait_released` has seen this
+    // release, which is the last access to the type: the kobject core does
+    // not touch a kobject after calling its release.
     unsafe {
         let mtype = kernel::container_of!(kobj, crate::mdev_h::mdev_type, kobj);
         bindings::put_device((*(*mtype).parent).dev);
+        mdev_rs_type_released(mtype);
+    }
+}
+
+/// Returns once the kobject release of each of `types` has run.
+///
+/// The kobject core may run a release long after the last `kobject_put()`
+/// (always so with `CONFIG_DEBUG_KOBJECT_RELEASE`), but the vendor frees its
+/// types, often by unloading the module that holds them, as soon as
+/// registration fails or `mdev_unregister_parent()` returns. The C core does
+/// not wait and so lets the release touch freed memory.
+fn wait_released<'a>(types: impl Iterator<Item = &'a Type>) {
+    for mtype in types {
+        // SAFETY: The type was added, so its release will run (every
+        // reference was put: the sysfs directory by `remove_type` or the
+        // failed add, each device's when it was released).
+        unsafe { mdev_rs_wait_type_released(mtype.as_raw()) };
     }
 }
 
@@ -225,6 +256,8 @@ pub(crate) fn add_parent(parent: &Parent) -> Result {
             }
             // SAFETY: The kset was created above and holds no types any more.
             unsafe { bindings::kset_unregister(kset) };
+            // The failed type was put by `add_type` and is released too.
+            wait_released(parent.types().take(added + 1));
             return Err(err);
         }
     }
@@ -283,13 +316,17 @@ fn remove_type(mtype: &Type) {
     }
 }
 
-/// Removes what [`add_parent`] created.
+/// Removes what [`add_parent`] created, and returns once no type is used.
+///
+/// The caller has removed every device of `parent`; their releases drop the
+/// last references on the types.
 pub(crate) fn remove_parent(parent: &Parent) {
     for mtype in parent.types() {
         remove_type(mtype);
     }
     // SAFETY: `add_parent` created the kset.
     unsafe { bindings::kset_unregister((*parent.as_raw()).mdev_types_kset) };
+    wait_released(parent.types());
 }
 
 /// Creates the `devices/<uuid>` and `mdev_type` links of a new device.

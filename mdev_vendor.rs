@@ -369,6 +369,7 @@ impl<D: Driver> Parent<D> {
                 nr_types,
             )
         })?;
+        super::vfio::parent_registered();
         Ok(Self {
             raw,
             _type_ptrs: type_ptrs,
@@ -383,6 +384,9 @@ impl<D: Driver> Drop for Parent<D> {
     fn drop(&mut self) {
         // SAFETY: By the type invariants the parent is registered.
         unsafe { bindings::mdev_unregister_parent(self.raw.get()) };
+        // The devices are removed, but VFIO may release them later; the
+        // module that holds their ops must stay until it has.
+        super::vfio::parent_unregistered();
     }
 }
 

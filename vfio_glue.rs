@@ -42,7 +42,11 @@ use kernel::{
     ioctl::_IO,
     new_mutex,
     prelude::*,
-    sync::Mutex,
+    sync::{
+        atomic::{Acquire, Atomic, Relaxed, Release},
+        Mutex,
+    },
+    time::{delay::fsleep, Delta},
     transmute::{AsBytes, FromBytes},
     types::{Opaque, ScopeGuard},
     uaccess::{UserPtr, UserSlice, UserSliceReader},
@@ -262,6 +266,43 @@ unsafe impl<T: DeviceOps> Send for Registration<T> {}
 // SAFETY: See `Send`.
 unsafe impl<T: DeviceOps> Sync for Registration<T> {}
 
+/// The VFIO devices of this module whose release has not run yet.
+///
+/// VFIO releases a device when the last reference on its `struct device`
+/// goes, and then calls back into the module that made it (its ops table and
+/// [`release_callback`]). That may be long after the vendor's remove op
+/// returned: always so with `CONFIG_DEBUG_KOBJECT_RELEASE`, which delays every
+/// release by one to four seconds. Every vendor crate compiles this API, so
+/// the count is per module.
+static UNRELEASED: Atomic<usize> = Atomic::new(0);
+
+/// The mdev parents this module has registered.
+static PARENTS: Atomic<usize> = Atomic::new(0);
+
+/// A parent of this module is registered (`mdev::Parent::new`).
+pub(crate) fn parent_registered() {
+    PARENTS.add(1, Relaxed);
+}
+
+/// A parent of this module is unregistered, with its devices removed
+/// (`mdev::Parent`'s drop). When it was the last, no device of this module
+/// is left or can be made, so this waits until VFIO has released them all:
+/// the module may then be unloaded. With other parents still registered,
+/// their own unregistration waits instead.
+pub(crate) fn parent_unregistered() {
+    if PARENTS.fetch_sub(1, Relaxed) != 1 {
+        return;
+    }
+    // Releases are rare and near (seconds at most), so polling is enough.
+    while UNRELEASED.load(Acquire) != 0 {
+        fsleep(Delta::from_millis(10));
+    }
+    // The releasing CPU decremented the count as the last step of
+    // `release_callback`, but still has that function's return to run in
+    // this module's text: let it leave.
+    fsleep(Delta::from_millis(10));
+}
+
 impl<T: DeviceOps> Registration<T> {
     /// Makes `mdev` a VFIO device whose state `init` initializes.
     pub fn new(mdev: &mdev::Device, init: impl PinInit<T, Error>) -> Result<Self> {
@@ -277,6 +318,8 @@ impl<T: DeviceOps> Registration<T> {
         })?;
         // `_vfio_alloc_device` returns an error pointer, never NULL.
         let dev = NonNull::new(vdev.cast::<Device<T>>()).ok_or(ENOMEM)?;
+        // Its release, which this allocation will always get, counts it out.
+        UNRELEASED.add(1, Relaxed);
         let put = ScopeGuard::new(|| {
             // SAFETY: We hold the allocation's only reference; the release
             // callback drops the state only once it is `live`.
@@ -503,6 +546,8 @@ unsafe extern "C" fn release_callback<T: DeviceOps>(vdev: *mut bindings::vfio_de
             core::ptr::drop_in_place(&raw mut (*dev).triggers);
         }
     }
+    // Last: after this, `parent_unregistered` may let the module go.
+    UNRELEASED.fetch_sub(1, Release);
 }
 
 /// # Safety

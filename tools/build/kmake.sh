@@ -32,4 +32,11 @@ if [ ! -f "$KDIR/rust/libkernel.rmeta" ]; then
 	# signs with its own key (see README).
 	args+=(CONFIG_MODULE_SIG_ALL=)
 fi
+# A kernel built with LLVM (the stress kernel) needs it for its modules too,
+# and bindgen the libclang of that LLVM.
+if [ -f "$KDIR/.mdev-llvm" ]; then
+	llvm=$(cat "$KDIR/.mdev-llvm")
+	args+=("LLVM=$llvm")
+	export LIBCLANG_PATH=/usr/lib/llvm$llvm/lib
+fi
 exec make -C "$KDIR" M="$(cd "$MDIR" && pwd)" "${args[@]}" "$@"

@@ -29,13 +29,7 @@ RESULTS=${MDEV_BENCH_RESULTS:-$REPO/results/bench}
 export MDEV_BENCH_SEED=${MDEV_BENCH_SEED:-$(( $(date +%s) / 86400 ))}
 mkdir -p "$RESULTS" "$CACHE/run"
 
-# The modules are built in copies of the sources, so that the objects built
-# for the test kernel in the working tree stay as they are.
-sync_tree() { # DEST
-	mkdir -p "$1"
-	(cd "$REPO" && git ls-files -co --exclude-standard -z) |
-		rsync -a --from0 --files-from=- "$REPO/" "$1/"
-}
+# The modules are built in copies of the sources (sync_tree, lib.sh).
 TREE=$CACHE/bench/tree
 sync_tree "$TREE"
 INITRD=$CACHE/run/guest-bench.cpio

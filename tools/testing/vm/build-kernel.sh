@@ -4,7 +4,8 @@
 # Build (or reuse) the Rust-enabled Linux 7.2 test kernel and its modules:
 # tinyconfig plus mdev-test.config, built out of the source tree into a cache
 # directory keyed by version and configuration.  MDEV_KERNEL=bench builds the
-# benchmark kernel instead (mdev-bench.config on top, see lib.sh).
+# benchmark kernel instead (mdev-bench.config on top, see lib.sh), and
+# MDEV_KERNEL=stress the KASAN kernel, with LLVM.
 # MDEV_REBUILD=1 forces a new build.  Prints nothing on stdout but the build
 # directory.
 
@@ -29,7 +30,7 @@ if [ "${MDEV_REBUILD:-0}" = 1 ]; then
 	rm -rf "$KBUILD"
 fi
 JOBS=$(($(nproc) + 1))
-kmake() { make -s -C "$KSRC" O="$KBUILD" "$@"; }
+kmake() { make -s -C "$KSRC" O="$KBUILD" ${KERNEL_LLVM:+LLVM=$KERNEL_LLVM} "$@"; }
 
 if [ -f "$KBUILD/.mdev-build-done" ]; then
 	# The uapi headers for the test programs (added after some caches were made).
@@ -39,6 +40,8 @@ if [ -f "$KBUILD/.mdev-build-done" ]; then
 fi
 
 mkdir -p "$KBUILD"
+# Modules built later against this tree need the same LLVM (kmake.sh).
+if [ -n "$KERNEL_LLVM" ]; then echo "$KERNEL_LLVM" > "$KBUILD/.mdev-llvm"; fi
 kmake rustavailable >/dev/null 2>"$KBUILD/rustavailable.log" ||
 	die "the kernel says Rust is not available: $(cat "$KBUILD/rustavailable.log")"
 

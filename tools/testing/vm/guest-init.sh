@@ -8,6 +8,9 @@
 # Environment from the kernel command line:
 #   MDEV_CORE=rust|c     which mdev core the tests load (default rust)
 #   MDEV_GUEST_MODE=tests|splat-selftest|demo|bench|script
+#   MDEV_TESTS=a.sh,b.sh  run only these kselftests (tests mode)
+#   MDEV_TEST_TIMEOUT=S   each kselftest's timeout instead of the settings file's
+#   MDEV_BENCH_*, MDEV_STORM_*  sizes of the benchmark and the storm
 
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 mount -t proc proc /proc
@@ -49,7 +52,11 @@ script)
 	sh /script.sh
 	;;
 *)
-	./run_kselftest.sh
+	# MDEV_TESTS=a.sh,b.sh runs only those tests, and MDEV_TEST_TIMEOUT
+	# replaces the settings file's timeout (make stress, developers).
+	# shellcheck disable=SC2046
+	./run_kselftest.sh ${MDEV_TEST_TIMEOUT:+-o $MDEV_TEST_TIMEOUT} \
+		$(echo "$MDEV_TESTS" | tr ',' '\n' | sed '/^$/d; s/^/-t mdev:/')
 	;;
 esac
 echo "mdev-guest: finished with status $?"

@@ -41,10 +41,25 @@ function flush_program(result, line) {
 
 /^mdev-guest: done/ { done = 1 }
 
+# A kernel report printed on the console at any time, also after
+# splat_check.sh read the log (a delayed release that fires late, say),
+# fails the run.  Kernel lines start with their timestamp; the tests' own
+# quotes of the log start with "#".  The runner's self-test warns on purpose
+# and is judged by check.sh instead (splat_ok=1).
+/^\[ *[0-9]+\.[0-9]+\] / && !splat_ok &&
+/WARNING:|BUG:|Oops|general protection fault|Kernel panic|UBSAN:|possible recursive locking|possible circular locking|inconsistent lock state|INFO: task .* blocked|ODEBUG:|list_(add|del) corruption|refcount_t:/ {
+	if (!console_splats++)
+		first_splat = $0
+}
+
 END {
 	if (!done) {
 		fail++
 		print "FAILED: the guest did not finish (kernel panic, hang or timeout)"
+	}
+	if (console_splats) {
+		fail++
+		print "FAILED: the kernel printed " console_splats " report lines on the console; the first: " first_splat
 	}
 	printf "%d passed, %d failed, %d skipped\n", pass, fail, skip
 	exit fail != 0

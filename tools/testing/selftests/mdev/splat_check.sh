@@ -13,10 +13,21 @@ ktap_set_plan 2
 
 # Unload everything first so that leaks at module unload are visible too.
 unload_all
+# With CONFIG_DEBUG_KOBJECT_RELEASE (the stress kernel), releases run one to
+# four seconds after the last put: wait for those of the unloads above.
+if kobject_release_delayed; then
+	sleep 5
+fi
 
 log=$(mktemp)
 dmesg > "$log"
 pattern='WARNING:|BUG:|Oops|general protection fault|Kernel panic|UBSAN:|possible recursive locking|possible circular locking|inconsistent lock state|suspicious RCU usage|INFO: trying to register non-static key|INFO: task .* blocked|ODEBUG:|list_add corruption|list_del corruption|refcount_t:|kobject .* has no release'
+# Reports by checker, for make stress's figures (a report may match two).
+nr() { grep -cE "$1" "$log"; }
+echo "splat-counts kasan=$(nr 'BUG: KASAN') kcsan=$(nr 'BUG: KCSAN') \
+lockdep=$(nr 'possible recursive locking|possible circular locking|inconsistent lock state|suspicious RCU usage|non-static key') \
+debug_objects=$(nr 'ODEBUG:') ubsan=$(nr 'UBSAN:') hung_task=$(nr 'INFO: task .* blocked') \
+all=$(nr "$pattern")"
 if grep -E "$pattern" "$log" > "$log.hits"; then
 	ktap_print_msg "kernel log has splats:"
 	grep -E -B2 -A20 "$pattern" "$log" | head -n 200 | while IFS= read -r l; do ktap_print_msg "$l"; done
@@ -37,6 +48,7 @@ echo scan > /sys/kernel/debug/kmemleak
 sleep 1
 echo scan > /sys/kernel/debug/kmemleak
 leaks=$(grep -c 'unreferenced object' /sys/kernel/debug/kmemleak)
+echo "splat-counts kmemleak=$leaks"
 if [ "$leaks" -ne 0 ]; then
 	head -n 100 /sys/kernel/debug/kmemleak | while IFS= read -r l; do ktap_print_msg "$l"; done
 fi

@@ -113,8 +113,15 @@ static void hold_point(void)
 	atomic_dec(&ops_running);
 }
 
+/*
+ * The parent devices come from device_create(), whose release is the driver
+ * core's, and the class from class_create(): a release reading this module's
+ * memory could run after rmmod when CONFIG_DEBUG_KOBJECT_RELEASE delays it.  The parents and types stay in
+ * this module's static memory, as in mtty, to test that the core is done
+ * with them when mdev_unregister_parent() returns.
+ */
 struct test_parent {
-	struct device dev;
+	struct device *dev;
 	struct mdev_parent parent;
 	struct mdev_type type_a, type_b;
 	struct mdev_type *types[2];
@@ -123,7 +130,8 @@ struct test_parent {
 
 static struct test_parent parents[MAX_PARENTS];
 
-static const struct class test_class = { .name = "mdev_test" };
+/* Allocated by class_create(), for the same reason as the devices below. */
+static struct class *test_class;
 
 static int test_probe(struct mdev_device *mdev)
 {
@@ -177,10 +185,6 @@ static struct mdev_driver no_api_driver = {
 	},
 };
 
-static void test_device_release(struct device *dev)
-{
-}
-
 static void unregister_parents(void)
 {
 	int i;
@@ -189,7 +193,7 @@ static void unregister_parents(void)
 		if (!parents[i].registered)
 			continue;
 		mdev_unregister_parent(&parents[i].parent);
-		device_unregister(&parents[i].dev);
+		device_unregister(parents[i].dev);
 		parents[i].registered = false;
 	}
 }
@@ -214,9 +218,11 @@ static int __init test_init(void)
 	ret = mdev_register_driver(&test_driver);
 	if (ret)
 		return ret;
-	ret = class_register(&test_class);
-	if (ret)
+	test_class = class_create("mdev_test");
+	if (IS_ERR(test_class)) {
+		ret = PTR_ERR(test_class);
 		goto err_driver;
+	}
 
 	for (i = 0; i < nr_parents; i++) {
 		struct test_parent *p = &parents[i];
@@ -227,18 +233,15 @@ static int __init test_init(void)
 		p->type_b.sysfs_name = "b";	/* no pretty_name: name shows "b" */
 		p->types[0] = &p->type_a;
 		p->types[1] = &p->type_b;
-		p->dev.class = &test_class;
-		p->dev.release = test_device_release;
-		dev_set_name(&p->dev, "mdev_test%u", i);
-		ret = device_register(&p->dev);
-		if (ret) {
-			put_device(&p->dev);
+		p->dev = device_create(test_class, NULL, 0, NULL, "mdev_test%u", i);
+		if (IS_ERR(p->dev)) {
+			ret = PTR_ERR(p->dev);
 			goto err_parents;
 		}
-		ret = mdev_register_parent(&p->parent, &p->dev, &test_driver,
+		ret = mdev_register_parent(&p->parent, p->dev, &test_driver,
 					   p->types, ARRAY_SIZE(p->types));
 		if (ret) {
-			device_unregister(&p->dev);
+			device_unregister(p->dev);
 			goto err_parents;
 		}
 		p->registered = true;
@@ -247,7 +250,7 @@ static int __init test_init(void)
 
 err_parents:
 	unregister_parents();
-	class_unregister(&test_class);
+	class_destroy(test_class);
 err_driver:
 	mdev_unregister_driver(&test_driver);
 	return ret;
@@ -256,7 +259,7 @@ err_driver:
 static void __exit test_exit(void)
 {
 	unregister_parents();
-	class_unregister(&test_class);
+	class_destroy(test_class);
 	mdev_unregister_driver(&test_driver);
 	pr_info("mdev_test_vendor: exit: probes=%d removes=%d\n",
 		atomic_read(&probes), atomic_read(&removes));

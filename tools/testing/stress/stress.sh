@@ -1,0 +1,116 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# `make stress`: the storm (storm.sh) at full size and the malformed-input
+# table (malformed_input.sh) under the kernel's strongest checkers.
+#
+#   rust core, stress kernel (KASAN, delayed kobject release, and every
+#       checker of the test kernel): the verdict; every point must pass and
+#       every checker must report nothing.
+#   C core, stress kernel: the same tests, as the reference; its failures
+#       are C-core findings, listed, not judged (Documentation/testing.rst).
+#   C core, KCSAN kernel: the storm, for the data races KCSAN sees in the C
+#       core (rustc does not instrument Rust code for KCSAN).
+#
+# The two kernels are built with LLVM on first use and cached.  Sizes:
+# MDEV_STORM_OPS (20000), MDEV_STORM_WRITERS (4), MDEV_STORM_POOL (12),
+# MDEV_STORM_RELOADS (5); MDEV_STORM_SEED replays a run (printed).  Ends
+# with the figures block and "N passed, N failed, N skipped".
+
+set -euo pipefail
+STRESS_DIR=$(cd "$(dirname "$0")" && pwd)
+REPO=$(cd "$STRESS_DIR/../../.." && pwd)
+VM=$REPO/tools/testing/vm
+. "$VM/totals.sh"
+
+MDEV_KERNEL=stress "$VM/setup-toolchain.sh"
+KB_STRESS=$(MDEV_KERNEL=stress "$VM/build-kernel.sh")
+KB_KCSAN=$(MDEV_KERNEL=kcsan "$VM/build-kernel.sh")
+. "$VM/lib.sh"
+
+export MDEV_STORM_OPS=${MDEV_STORM_OPS:-20000}
+export MDEV_STORM_WRITERS=${MDEV_STORM_WRITERS:-4}
+export MDEV_STORM_POOL=${MDEV_STORM_POOL:-12}
+export MDEV_STORM_RELOADS=${MDEV_STORM_RELOADS:-5}
+export MDEV_STORM_SEED=${MDEV_STORM_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
+echo "stress: seed $MDEV_STORM_SEED, $MDEV_STORM_OPS operations, $MDEV_STORM_WRITERS writers"
+
+# One guest image per kernel, its modules built in a copy of the sources.
+image() { # KERNEL_NAME KBUILD
+	local tree=$CACHE/stress/tree-$1
+	sync_tree "$tree"
+	"$tree/tools/testing/vm/make-initramfs.sh" "$2" "$CACHE/run/guest-$1.cpio" >&2
+	echo "$CACHE/run/guest-$1.cpio"
+}
+mkdir -p "$CACHE/run"
+IMG_STRESS=$(image stress "$KB_STRESS")
+IMG_KCSAN=$(image kcsan "$KB_KCSAN")
+
+run() { # NAME CORE KBUILD INITRD TESTS
+	MDEV_TESTS=$5 MDEV_TEST_TIMEOUT=${MDEV_STRESS_TIMEOUT:-2400} "$VM/run-vm.sh" --core "$2" --quiet --timeout "${MDEV_STRESS_TIMEOUT:-2400}" \
+		--kernel "$3/arch/x86/boot/bzImage" --initrd "$4" --name "$1" > "$(out "$1" "$2")" 2>&1 || true
+}
+log() { echo "$CACHE/run/console-$1-tests-$2.log"; }
+out() { echo "$CACHE/run/stress-$1-$2.out"; }
+TESTS=storm.sh,malformed_input.sh,splat_check.sh
+# Two guests side by side (one per host CPU), then the third.
+run stress rust "$KB_STRESS" "$IMG_STRESS" "$TESTS" &
+run kcsan c "$KB_KCSAN" "$IMG_KCSAN" storm.sh,splat_check.sh &
+wait
+run stress c "$KB_STRESS" "$IMG_STRESS" "$TESTS"
+
+# --- The verdict: the Rust core on the stress kernel -------------------------
+echo "=== the Rust core on the stress kernel (KASAN, DEBUG_KOBJECT_RELEASE) ==="
+grep -E '^(not )?ok |^# (not )?ok |^# # ' "$(log stress rust)" | sed 's/^/  | /' | head -n 80
+totals_add_summary "$(out stress rust)" "the Rust core's stress run"
+echo "=== malformed input: the Rust core's table against the C core's, on the stress kernel ==="
+if "$VM/compare-tables.sh" "$(log stress rust)" "$(log stress c)"; then
+	pass=$((pass + 1))
+else
+	fail=$((fail + 1))
+fi
+
+# --- The figures block -------------------------------------------------------
+# field LOG KEY: a splat_check count (splat-counts key=N), or - if absent.
+field() {
+	grep -o 'splat-counts .*' "$1" | grep -o "\b$2=[0-9]*" | tail -n1 | cut -d= -f2 | grep . || echo -
+}
+results() { # LOG
+	grep -o 'storm-result .*' "$1" | awk '{ printf "%s %s %s, ", $2, $3, $4 }' | sed 's/, $//'
+}
+figures=$CACHE/run/stress-figures.txt
+{
+	echo "stress figures (seed $MDEV_STORM_SEED; replay with MDEV_STORM_SEED=$MDEV_STORM_SEED make stress)"
+	for r in "stress rust" "stress c" "kcsan c"; do
+		set -- $r
+		l=$(log "$1" "$2")
+		echo "  $2 core, $1 kernel: $(grep -o '^[0-9]* passed, [0-9]* failed, [0-9]* skipped' "$(out "$1" "$2")" | tail -n1)"
+		echo "    operations by result: $(results "$l")"
+		echo "    reloads of the Rust sample: $(grep -o 'storm-reloads [0-9]*' "$l" | awk '{ print $2 }')"
+		echo "    reports: KASAN $(field "$l" kasan), KCSAN $(field "$l" kcsan), lockdep $(field "$l" lockdep)," \
+			"kmemleak $(field "$l" kmemleak), DEBUG_OBJECTS $(field "$l" debug_objects)," \
+			"UBSAN $(field "$l" ubsan), hung tasks $(field "$l" hung_task), all splat lines $(field "$l" all)"
+	done
+	echo "  malformed inputs tried: $(grep -c 'table: ' "$(log stress rust)" || true) on each core;" \
+		"differing (documented improvements): $(diff <(grep -o 'table: .*' "$(log stress rust)") \
+			<(grep -o 'table: .*' "$(log stress c)") | grep -c '^<' || true)"
+	echo "  C-core findings on the stress kernel:"
+	grep -E 'BUG: KASAN|BUG: KCSAN|general protection|Oops|ODEBUG:|C-core defect' "$(log stress c)" |
+		sed 's/^\[ *[0-9.]*\] //; s/^# *//' | sort | uniq -c | sort -rn | head -n 12 | sed 's/^/    /'
+	echo "  KCSAN on the C core, races reported in mdev code:"
+	grep -A3 'BUG: KCSAN' "$(log kcsan c)" | grep -E 'BUG: KCSAN' | sed 's/^\[ *[0-9.]*\] //' |
+		sort | uniq -c | sort -rn | head -n 12 | sed 's/^/    /'
+} > "$figures"
+cat "$figures"
+
+# Every checker must have reported nothing on the Rust core.
+l=$(log stress rust)
+for k in kasan lockdep kmemleak debug_objects ubsan hung_task all; do
+	if [ "$(field "$l" "$k")" = 0 ]; then
+		pass=$((pass + 1))
+	else
+		echo "FAILED: the Rust core's stress run has $k reports: $(field "$l" "$k") (log: $l)"
+		fail=$((fail + 1))
+	fi
+done
+totals_print
