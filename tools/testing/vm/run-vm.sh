@@ -3,6 +3,7 @@
 #
 # Build what is missing, boot the test kernel under QEMU, run the guest and
 # print its verdict:  run-vm.sh [--core rust|c] [--mode tests|splat-selftest|demo|bench]
+# MDEV_KERNEL_ARGS adds to the guest kernel's command line (make stress: KCSAN knobs).
 #
 # Prints the guest console as it goes, then the failed test points and a last
 # line "N passed, N failed, N skipped".  Exits non-zero on any failure, a
@@ -56,7 +57,7 @@ set +e
 timeout --kill-after=10 "$TIMEOUT" qemu-system-x86_64 -accel tcg,thread=multi -m $MEM -smp 2 \
 	-display none -monitor none -serial stdio -no-reboot \
 	-kernel "$KERNEL" -initrd "$INITRD" \
-	-append "console=ttyS0 panic=-1 loglevel=$LOGLEVEL MDEV_CORE=$CORE MDEV_GUEST_MODE=$MODE $bench_env" \
+	-append "console=ttyS0 panic=-1 loglevel=$LOGLEVEL MDEV_CORE=$CORE MDEV_GUEST_MODE=$MODE $bench_env ${MDEV_KERNEL_ARGS:-}" \
 	</dev/null 2>&1 | tr -d '\r' | if [ "$QUIET" = 1 ]; then cat > "$LOG"; else tee "$LOG"; fi
 qemu_rc=${PIPESTATUS[0]}
 set -e

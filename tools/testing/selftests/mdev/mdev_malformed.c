@@ -262,10 +262,24 @@ static void remove_one(const struct input *in)
 
 	snprintf(create_path, sizeof(create_path), "%s/create", type_dir);
 	snprintf(remove_path, sizeof(remove_path), BUS "/%s/remove", remove_uuid);
-	if (access(remove_path, F_OK) &&
-	    strcmp(write_file(create_path, remove_uuid, UUID_LEN), "OK")) {
-		fprintf(stderr, "cannot create %s\n", remove_uuid);
-		exit(2);
+	if (access(remove_path, F_OK)) {
+		/*
+		 * A removed device keeps its UUID until its release, which
+		 * CONFIG_DEBUG_KOBJECT_RELEASE (the stress kernel) delays by
+		 * up to four seconds, on either core: EEXIST until then.
+		 */
+		const char *made = "EEXIST";
+		int tries;
+
+		for (tries = 0; tries < 100 && !strcmp(made, "EEXIST"); tries++) {
+			if (tries)
+				usleep(100000);
+			made = write_file(create_path, remove_uuid, UUID_LEN);
+		}
+		if (strcmp(made, "OK")) {
+			fprintf(stderr, "cannot create %s: %s\n", remove_uuid, made);
+			exit(2);
+		}
 	}
 	result = write_file(remove_path, in->buf, in->len);
 	removed = access(remove_path, F_OK) != 0;
