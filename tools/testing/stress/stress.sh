@@ -46,6 +46,16 @@ mkdir -p "$CACHE/run"
 IMG_STRESS=$(image stress "$KB_STRESS")
 IMG_KCSAN=$(image kcsan "$KB_KCSAN")
 
+# rustc instruments the Rust core for KASAN like the C code around it.
+echo "=== the Rust core is built with KASAN instrumentation ==="
+if grep -q -- '-Zsanitizer=kernel-address' "$CACHE/stress/tree-stress/.mdev_core.o.cmd"; then
+	echo "ok: mdev_core.o was compiled with -Zsanitizer=kernel-address"
+	pass=$((pass + 1))
+else
+	echo "FAILED: mdev_core.o was not compiled with -Zsanitizer=kernel-address"
+	fail=$((fail + 1))
+fi
+
 run() { # NAME CORE KBUILD INITRD TESTS
 	MDEV_TESTS=$5 MDEV_TEST_TIMEOUT=${MDEV_STRESS_TIMEOUT:-2400} "$VM/run-vm.sh" --core "$2" --quiet --timeout "${MDEV_STRESS_TIMEOUT:-2400}" \
 		--kernel "$3/arch/x86/boot/bzImage" --initrd "$4" --name "$1" > "$(out "$1" "$2")" 2>&1 || true

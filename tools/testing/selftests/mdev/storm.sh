@@ -175,6 +175,13 @@ else
 		"0 $start_avail" "$left $(avail_all)"
 fi
 
+# The C core's orphans may hold every mtty port; only mtty's unregistration
+# drops them.
+if [ "$orphans" -gt 0 ] && ! kobject_release_delayed; then
+	unload_module mtty
+	load_vendor mtty || ktap_print_msg "cannot reload mtty"
+fi
+
 # The vendors unload right after removing devices: whatever the core or
 # VFIO releases later must not touch their memory (the stress kernel delays
 # every release by up to four seconds).
