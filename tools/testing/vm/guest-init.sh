@@ -26,6 +26,11 @@ ln -sf /proc/self/fd/1 /dev/stdout
 ln -sf /proc/self/fd/2 /dev/stderr
 mkdir -p /run && mount -t tmpfs tmpfs /run
 export MDEV_CORE=${MDEV_CORE:-rust}
+# Whether kobject releases are delayed (the stress kernel), for mdev_lib.sh's
+# kobject_release_delayed: reading /proc/kallsyms is slow under TCG.
+MDEV_KOBJECT_RELEASE_DELAYED=no
+grep -q ' kobject_delayed_cleanup$' /proc/kallsyms && MDEV_KOBJECT_RELEASE_DELAYED=yes
+export MDEV_KOBJECT_RELEASE_DELAYED
 export HOME=/root
 
 # kmemleak's periodic scan of all memory is slow under TCG; splat_check.sh

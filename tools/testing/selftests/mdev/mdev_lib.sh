@@ -219,9 +219,16 @@ wait_for() {
 }
 
 # The kernel delays every kobject release (CONFIG_DEBUG_KOBJECT_RELEASE, the
-# stress kernel): its delayed-cleanup function is there.
+# stress kernel): its delayed-cleanup function is there.  Reading
+# /proc/kallsyms takes seconds under TCG, so the answer is kept in the
+# environment (the guest's /init finds it once for all tests).
 kobject_release_delayed() {
-	grep -q ' kobject_delayed_cleanup$' /proc/kallsyms
+	if [ -z "${MDEV_KOBJECT_RELEASE_DELAYED:-}" ]; then
+		MDEV_KOBJECT_RELEASE_DELAYED=no
+		grep -q ' kobject_delayed_cleanup$' /proc/kallsyms && MDEV_KOBJECT_RELEASE_DELAYED=yes
+		export MDEV_KOBJECT_RELEASE_DELAYED
+	fi
+	[ "$MDEV_KOBJECT_RELEASE_DELAYED" = yes ]
 }
 
 # Number of kernel log lines that report a splat (see splat_check.sh).
