@@ -104,11 +104,13 @@ pub trait DeviceOps: Send + Sync + Sized + 'static {
     fn region(&self, index: u32) -> Option<Region>;
 
     /// Reads `data.len()` bytes (1, 2 or 4, naturally aligned) at `offset`
-    /// of region `index`.
+    /// of region `index`. The API has checked that the region is readable
+    /// and that `offset + data.len()` is within the size [`Self::region`]
+    /// gave for it.
     fn read(dev: &Device<Self>, index: u32, offset: u64, data: &mut [u8]) -> Result;
 
     /// Writes `data` (1, 2 or 4 bytes, naturally aligned) at `offset` of
-    /// region `index`.
+    /// region `index`, which the API has checked as for [`Self::read`].
     fn write(dev: &Device<Self>, index: u32, offset: u64, data: &[u8]) -> Result;
 
     /// The first user opens the device.
@@ -491,6 +493,11 @@ fn piece_len(offset: u64, left: usize) -> usize {
     }
 }
 
+/// Whether `count` bytes at `offset` lie inside a region of `size` bytes.
+fn inside_region(offset: u64, count: usize, size: u64) -> bool {
+    offset < size && u64::try_from(count).is_ok_and(|count| count <= size - offset)
+}
+
 /// Reads or writes `count` bytes at `*pos`, in naturally aligned pieces.
 fn read_write<T: DeviceOps>(
     dev: &Device<T>,
@@ -505,6 +512,17 @@ fn read_write<T: DeviceOps>(
         return Err(EINVAL);
     }
     let mut offset = start & ((1 << REGION_SHIFT) - 1);
+    // The driver only ever sees accesses inside a region it declared, with
+    // the access it allows: no driver has to check the bounds itself.
+    let region = dev.region(index).ok_or(EINVAL)?;
+    let allowed = if write {
+        bindings::VFIO_REGION_INFO_FLAG_WRITE
+    } else {
+        bindings::VFIO_REGION_INFO_FLAG_READ
+    };
+    if region.flags & allowed == 0 || !inside_region(offset, count, region.size) {
+        return Err(EINVAL);
+    }
     let (mut reader, mut writer) = UserSlice::new(buf, count).reader_writer();
     let mut done = 0;
     while done < count {
@@ -660,6 +678,24 @@ unsafe extern "C" fn region_info_callback<T: DeviceOps>(
 #[kunit_tests(mdev_rs_vfio_glue)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn accesses_must_fit_in_their_region() {
+        // (offset, count, region size) -> inside
+        for (offset, count, size, inside) in [
+            (0, 4, 4, true),
+            (0, 0, 4, true),
+            (3, 1, 4, true),
+            (3, 2, 4, false),
+            (4, 0, 4, false),
+            (0, 1, 0, false),
+            (255, 2, 256, false),
+            (u64::MAX, 1, u64::MAX, false),
+            (u64::MAX - 1, 1, u64::MAX, true),
+        ] {
+            assert_eq!(inside_region(offset, count, size), inside);
+        }
+    }
 
     #[test]
     fn accesses_split_into_aligned_pieces() {

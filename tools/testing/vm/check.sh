@@ -50,12 +50,24 @@ mkdir -p "$CACHE/run"
 "$VM/make-initramfs.sh" "$KBUILD" "$INITRD"
 KERNEL=$KBUILD/arch/x86/boot/bzImage
 
+# The runner's self-test boots its own short guest beside the suite's.
+"$VM/run-vm.sh" --mode splat-selftest --core rust --quiet --timeout 300 \
+	--kernel "$KERNEL" --initrd "$INITRD" > "$out/selftest" 2>&1 &
+selftest_pid=$!
+
+# The two cores' guests run side by side (one per host CPU); each one's
+# console is printed when it has finished.
+cores=${MDEV_CORE:-rust c}
+for core in $cores; do
+	"$VM/run-vm.sh" --core "$core" --kernel "$KERNEL" --initrd "$INITRD" --quiet > "$out/$core" 2>&1 &
+done
+
 echo "=== runner self-test: the splat detector must catch a deliberate WARNING ==="
 set +e
-selftest_out=$("$VM/run-vm.sh" --mode splat-selftest --core rust --quiet --timeout 300 \
-	--kernel "$KERNEL" --initrd "$INITRD")
+wait $selftest_pid
 selftest_rc=$?
 set -e
+selftest_out=$(cat "$out/selftest")
 echo "$selftest_out" | sed "s/^/  | /"
 if [ "$selftest_rc" -ne 0 ] && echo "$selftest_out" | grep -q '^FAILED: .*no WARNING'; then
 	echo "ok: the deliberate WARNING was caught and failed the run"
@@ -65,12 +77,6 @@ else
 	fail=$((fail + 1))
 fi
 
-# The two cores' guests run side by side (one per host CPU); each one's
-# console is printed when it has finished.
-cores=${MDEV_CORE:-rust c}
-for core in $cores; do
-	"$VM/run-vm.sh" --core "$core" --kernel "$KERNEL" --initrd "$INITRD" --quiet > "$out/$core" 2>&1 &
-done
 wait
 for core in $cores; do
 	echo "=== kselftests on the $core core ==="
