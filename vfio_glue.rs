@@ -15,14 +15,18 @@
 //! The glue decodes what userspace sends, so a driver sees only typed calls:
 //! - Region `i` is at file offset `i << REGION_SHIFT`, as vfio-pci does.
 //!   Reads and writes reach [`DeviceOps::read`] and [`DeviceOps::write`] in
-//!   naturally aligned pieces of 1, 2 or 4 bytes.
+//!   naturally aligned pieces of 1, 2 or 4 bytes, only inside the region
+//!   [`DeviceOps::region`] declared ([`region`](mod@region)).
 //! - `VFIO_DEVICE_GET_INFO`, `GET_REGION_INFO` and `GET_IRQ_INFO` are
 //!   answered from the trait's constants and [`DeviceOps::region`].
-//! - `VFIO_DEVICE_SET_IRQS` arms and disarms eventfds for the indexes in
-//!   [`DeviceOps::EVENTFD_IRQS`] (one vector each, action trigger only);
-//!   the driver raises an interrupt with [`Device::trigger`]. Closing the
-//!   device disarms them.
-//! - `VFIO_DEVICE_RESET` calls [`DeviceOps::reset`].
+//! - `VFIO_DEVICE_SET_IRQS` arms, disarms, masks and raises the interrupts
+//!   of [`DeviceOps::IRQS`] ([`irq`](mod@irq)); the driver raises one with
+//!   [`Device::trigger`]. Closing the device disarms them.
+//! - `VFIO_DEVICE_RESET` calls [`DeviceOps::reset`]; any other ioctl goes to
+//!   [`DeviceOps::ioctl`], with [`IoctlArg`] to copy its argument.
+//! - When the device is to be unregistered while userspace holds it open,
+//!   VFIO's request reaches [`DeviceOps::request`], by default relayed to
+//!   userspace through the request interrupt ([`Irq::request`]).
 //!
 //! # Locking
 //!
@@ -31,15 +35,10 @@
 //! a driver protects its state itself.
 
 use super::{bindings, mdev};
-use core::{
-    mem::{offset_of, size_of},
-    ops::Deref,
-    ptr::NonNull,
-};
+use core::{mem::size_of, ops::Deref, ptr::NonNull};
 use kernel::{
     device,
     error::{from_err_ptr, from_result, to_result},
-    ioctl::_IO,
     new_mutex,
     prelude::*,
     sync::{
@@ -47,45 +46,40 @@ use kernel::{
         Mutex,
     },
     time::{delay::fsleep, Delta},
-    transmute::{AsBytes, FromBytes},
     types::{Opaque, ScopeGuard},
-    uaccess::{UserPtr, UserSlice, UserSliceReader},
+    uaccess::{UserPtr, UserSlice},
+};
+
+#[path = "vfio_glue/irq.rs"]
+mod irq;
+#[path = "vfio_glue/region.rs"]
+mod region;
+#[path = "vfio_glue/uapi.rs"]
+mod uapi;
+
+pub use irq::Irq;
+use irq::{EventFd, SetData, Vectors};
+pub use region::Region;
+pub use uapi::{IoctlArg, UapiArg, VFIO_DEVICE_QUERY_GFX_PLANE};
+use uapi::{
+    VFIO_DEVICE_GET_INFO, VFIO_DEVICE_GET_IRQ_INFO, VFIO_DEVICE_RESET, VFIO_DEVICE_SET_IRQS,
 };
 
 pub use bindings::{
-    VFIO_DEVICE_FLAGS_PCI, VFIO_PCI_BAR0_REGION_INDEX, VFIO_PCI_CONFIG_REGION_INDEX,
-    VFIO_PCI_INTX_IRQ_INDEX, VFIO_PCI_NUM_IRQS, VFIO_PCI_NUM_REGIONS,
+    vfio_device_gfx_plane_info, VFIO_DEVICE_FLAGS_PCI, VFIO_IRQ_INFO_NORESIZE,
+    VFIO_PCI_BAR0_REGION_INDEX, VFIO_PCI_BAR1_REGION_INDEX, VFIO_PCI_CONFIG_REGION_INDEX,
+    VFIO_PCI_ERR_IRQ_INDEX, VFIO_PCI_INTX_IRQ_INDEX, VFIO_PCI_MSIX_IRQ_INDEX,
+    VFIO_PCI_MSI_IRQ_INDEX, VFIO_PCI_NUM_IRQS, VFIO_PCI_NUM_REGIONS, VFIO_PCI_REQ_IRQ_INDEX,
+    VFIO_REGION_INFO_FLAG_READ, VFIO_REGION_INFO_FLAG_WRITE,
 };
 
 /// Region `i` starts at file offset `i << REGION_SHIFT` of the device fd.
 pub const REGION_SHIFT: u32 = 40;
 
-/// The most interrupt indexes a device can have ([`VFIO_PCI_NUM_IRQS`] is 5).
-pub const MAX_IRQS: usize = 8;
-
-/// What `VFIO_DEVICE_GET_REGION_INFO` reports about a region.
-#[derive(Clone, Copy)]
-pub struct Region {
-    /// Size in bytes.
-    pub size: u64,
-    /// `VFIO_REGION_INFO_FLAG_*`.
-    pub flags: u32,
-}
-
-impl Region {
-    /// A region of `size` bytes that userspace may read and write.
-    pub const fn read_write(size: u64) -> Self {
-        Self {
-            size,
-            flags: bindings::VFIO_REGION_INFO_FLAG_READ | bindings::VFIO_REGION_INFO_FLAG_WRITE,
-        }
-    }
-}
-
 /// The operations of a VFIO device, implemented by its per-device state.
 ///
-/// `open`, `close` and `reset` are optional; a device with `reset` reports
-/// `VFIO_DEVICE_FLAGS_RESET`.
+/// `open`, `close`, `reset`, `ioctl` and `request` are optional; a device
+/// with `reset` reports `VFIO_DEVICE_FLAGS_RESET`.
 #[vtable]
 pub trait DeviceOps: Send + Sync + Sized + 'static {
     /// The name of the device's ops (shown in VFIO's debug output).
@@ -94,13 +88,14 @@ pub trait DeviceOps: Send + Sync + Sized + 'static {
     const FLAGS: u32;
     /// Number of region indexes, e.g. [`VFIO_PCI_NUM_REGIONS`].
     const NUM_REGIONS: u32;
-    /// Number of interrupt indexes, at most [`MAX_IRQS`].
+    /// Number of interrupt indexes, e.g. [`VFIO_PCI_NUM_IRQS`].
     const NUM_IRQS: u32;
-    /// The interrupt indexes that have one vector, signalled by an eventfd.
-    const EVENTFD_IRQS: &'static [u32];
+    /// The interrupt indexes `VFIO_DEVICE_GET_IRQ_INFO` answers for, each
+    /// below `NUM_IRQS` and listed once; any other index is `EINVAL`.
+    const IRQS: &'static [Irq];
 
     /// The region at `index` (below `NUM_REGIONS`), or `None` if the device
-    /// has nothing there (it is reported with size 0).
+    /// has nothing there (it is reported with size 0 and no flags).
     fn region(&self, index: u32) -> Option<Region>;
 
     /// Reads `data.len()` bytes (1, 2 or 4, naturally aligned) at `offset`
@@ -118,7 +113,7 @@ pub trait DeviceOps: Send + Sync + Sized + 'static {
         build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
     }
 
-    /// The last user closes the device (its eventfds are disarmed already).
+    /// The last user closes the device (its interrupts are disarmed already).
     fn close(_dev: &Device<Self>) {
         build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
     }
@@ -127,38 +122,20 @@ pub trait DeviceOps: Send + Sync + Sized + 'static {
     fn reset(_dev: &Device<Self>) -> Result {
         build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
     }
-}
 
-/// An eventfd that userspace armed to receive an interrupt.
-///
-/// # Invariants
-///
-/// Holds a reference on a live `struct eventfd_ctx`.
-struct EventFd(NonNull<kernel::bindings::eventfd_ctx>);
-
-// SAFETY: An eventfd context may be signalled and put from any thread.
-unsafe impl Send for EventFd {}
-// SAFETY: `signal` is safe to call concurrently.
-unsafe impl Sync for EventFd {}
-
-impl EventFd {
-    /// Takes a reference on the eventfd behind the caller's file descriptor.
-    fn from_fd(fd: i32) -> Result<Self> {
-        // SAFETY: Any value may be passed; the result is checked.
-        let ctx = from_err_ptr(unsafe { kernel::bindings::eventfd_ctx_fdget(fd) })?;
-        Ok(Self(NonNull::new(ctx).ok_or(EBADF)?))
+    /// A device-specific ioctl `cmd`, one the glue does not handle itself;
+    /// returns what the ioctl returns to userspace on success. Without it,
+    /// such ioctls fail with `ENOTTY`.
+    fn ioctl(_dev: &Device<Self>, _cmd: u32, _arg: IoctlArg) -> Result<isize> {
+        build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
     }
 
-    fn signal(&self) {
-        // SAFETY: By the type invariants the context is alive.
-        unsafe { kernel::bindings::eventfd_signal_mask(self.0.as_ptr(), 0) };
-    }
-}
-
-impl Drop for EventFd {
-    fn drop(&mut self) {
-        // SAFETY: By the type invariants we hold a reference.
-        unsafe { kernel::bindings::eventfd_ctx_put(self.0.as_ptr()) };
+    /// VFIO asks the device back: it is being unregistered while userspace
+    /// holds it open, and this is the `count`th request (from 0). Without
+    /// it, the glue raises the request interrupt ([`Irq::request`]) if the
+    /// device has one and it is armed.
+    fn request(_dev: &Device<Self>, _count: u32) {
+        build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
     }
 }
 
@@ -168,12 +145,12 @@ impl Drop for EventFd {
 ///
 /// - `vdev` comes first: VFIO allocates the whole struct and hands out
 ///   pointers to `vdev` (`_vfio_alloc_device` requires offset 0).
-/// - Once `live` is true, `triggers` and `data` are initialized and pinned,
+/// - Once `live` is true, `irqs` and `data` are initialized and pinned,
 ///   until `release_callback` drops them.
 #[repr(C)]
 pub struct Device<T: DeviceOps> {
     vdev: Opaque<bindings::vfio_device>,
-    triggers: Mutex<[Option<EventFd>; MAX_IRQS]>,
+    irqs: Mutex<Vectors<EventFd>>,
     live: bool,
     data: T,
 }
@@ -195,22 +172,15 @@ impl<T: DeviceOps> Device<T> {
         unsafe { device::Device::from_raw((*self.vdev.get()).dev) }
     }
 
-    /// Raises the interrupt `index`: signals its eventfd, if one is armed.
+    /// Raises vector 0 of the interrupt `index` (see [`Self::trigger_vector`]).
     pub fn trigger(&self, index: u32) {
-        let triggers = self.triggers.lock();
-        if let Some(Some(eventfd)) = triggers.get(index as usize) {
-            eventfd.signal();
-        }
+        self.trigger_vector(index, 0);
     }
 
-    fn set_trigger(&self, index: u32, eventfd: Option<EventFd>) -> Result {
-        let old = core::mem::replace(
-            self.triggers.lock().get_mut(index as usize).ok_or(EINVAL)?,
-            eventfd,
-        );
-        // Put the old eventfd after unlocking.
-        drop(old);
-        Ok(())
+    /// Raises vector `vector` of the interrupt `index`: signals its eventfd
+    /// if userspace armed one and has not masked it. May sleep.
+    pub fn trigger_vector(&self, index: u32, vector: u32) {
+        self.irqs.lock().fire(index, vector);
     }
 
     /// # Safety
@@ -221,6 +191,17 @@ impl<T: DeviceOps> Device<T> {
         // `#[repr(C)]` struct; the caller guarantees it is alive.
         unsafe { &*vdev.cast() }
     }
+
+    /// Whether the device has the PCI request interrupt.
+    const HAS_REQUEST_IRQ: bool = {
+        let mut i = 0;
+        let mut found = false;
+        while i < T::IRQS.len() {
+            found |= T::IRQS[i].index == bindings::VFIO_PCI_REQ_IRQ_INDEX;
+            i += 1;
+        }
+        found && T::FLAGS & bindings::VFIO_DEVICE_FLAGS_PCI != 0
+    };
 
     // `as_char_ptr` is not a `const fn`; `as_ptr` gives the same pointer.
     #[allow(clippy::disallowed_methods)]
@@ -236,6 +217,11 @@ impl<T: DeviceOps> Device<T> {
         read: Some(read_callback::<T>),
         write: Some(write_callback::<T>),
         ioctl: Some(ioctl_callback::<T>),
+        request: if T::HAS_REQUEST || Self::HAS_REQUEST_IRQ {
+            Some(request_callback::<T>)
+        } else {
+            None
+        },
         get_region_info_caps: Some(region_info_callback::<T>),
         #[cfg(CONFIG_IOMMUFD)]
         bind_iommufd: Some(bindings::vfio_iommufd_emulated_bind),
@@ -306,9 +292,25 @@ pub(crate) fn parent_unregistered() {
 }
 
 impl<T: DeviceOps> Registration<T> {
+    /// Checks at build time that every index of `T::IRQS` is below
+    /// `T::NUM_IRQS` and listed once.
+    const IRQS_ARE_VALID: () = {
+        let mut i = 0;
+        while i < T::IRQS.len() {
+            assert!(T::IRQS[i].index < T::NUM_IRQS);
+            let mut j = i + 1;
+            while j < T::IRQS.len() {
+                assert!(T::IRQS[i].index != T::IRQS[j].index);
+                j += 1;
+            }
+            i += 1;
+        }
+    };
+
     /// Makes `mdev` a VFIO device whose state `init` initializes.
     pub fn new(mdev: &mdev::Device, init: impl PinInit<T, Error>) -> Result<Self> {
-        const { assert!(T::NUM_IRQS as usize <= MAX_IRQS) };
+        let () = Self::IRQS_ARE_VALID;
+        let vectors = Vectors::new(T::IRQS, T::FLAGS & bindings::VFIO_DEVICE_FLAGS_PCI != 0)?;
         // SAFETY: `mdev` is alive; the ops are `'static`; VFIO allocates
         // `size_of::<Device<T>>()` zeroed bytes with `vdev` at offset 0.
         let vdev = from_err_ptr(unsafe {
@@ -329,10 +331,13 @@ impl<T: DeviceOps> Registration<T> {
         });
         let raw = dev.as_ptr();
         // SAFETY: The fields are in the allocation, not initialized yet, and
-        // never move: VFIO frees the allocation in place.
+        // never move: VFIO frees the allocation in place. The data goes
+        // first: if it fails, nothing else is initialized yet.
         unsafe {
-            new_mutex!([const { None }; MAX_IRQS]).__pinned_init(&raw mut (*raw).triggers)?;
             init.__pinned_init(&raw mut (*raw).data)?;
+            if let Err(never) = new_mutex!(vectors).__pinned_init(&raw mut (*raw).irqs) {
+                match never {}
+            }
             (*raw).live = true;
         }
         // SAFETY: The device is fully initialized.
@@ -364,182 +369,72 @@ impl<T: DeviceOps> Drop for Registration<T> {
     }
 }
 
-/// `offsetofend()`: the size of the part of a uapi struct up to `field`.
-macro_rules! size_through {
-    ($type:ty, $field:ident, $field_type:ty) => {
-        offset_of!($type, $field) + size_of::<$field_type>()
-    };
-}
-
-// SAFETY: These uapi structs are made of `u32`s (and a zero-sized flexible
-// array), so they have no padding and every bit pattern is valid.
-unsafe impl FromBytes for bindings::vfio_device_info {}
-// SAFETY: See above.
-unsafe impl AsBytes for bindings::vfio_device_info {}
-// SAFETY: See above.
-unsafe impl FromBytes for bindings::vfio_irq_info {}
-// SAFETY: See above.
-unsafe impl AsBytes for bindings::vfio_irq_info {}
-// SAFETY: See above.
-unsafe impl FromBytes for bindings::vfio_irq_set {}
-// SAFETY: See above.
-unsafe impl AsBytes for bindings::vfio_irq_set {}
-
-/// Reads the first `minsz` bytes of a uapi struct, the rest zeroed; fails
-/// if userspace says (`argsz`, the first field) that it is shorter.
-fn read_uapi<S: FromBytes + AsBytes>(reader: &mut UserSliceReader, minsz: usize) -> Result<S> {
-    // SAFETY: `S: FromBytes`, so all zeroes is a valid `S`.
-    let mut value: S = unsafe { core::mem::zeroed() };
-    reader.read_slice(value.as_bytes_mut().get_mut(..minsz).ok_or(EINVAL)?)?;
-    let argsz = u32::from_ne_bytes(value.as_bytes()[..4].try_into().map_err(|_| EINVAL)?);
-    if (argsz as usize) < minsz {
-        return Err(EINVAL);
-    }
-    Ok(value)
-}
-
-/// The ioctl numbers of `include/uapi/linux/vfio.h`.
-const fn vfio_ioctl(nr: u32) -> u32 {
-    _IO(bindings::VFIO_TYPE as u32, bindings::VFIO_BASE + nr)
-}
-const VFIO_DEVICE_GET_INFO: u32 = vfio_ioctl(7);
-const VFIO_DEVICE_GET_IRQ_INFO: u32 = vfio_ioctl(9);
-const VFIO_DEVICE_SET_IRQS: u32 = vfio_ioctl(10);
-const VFIO_DEVICE_RESET: u32 = vfio_ioctl(11);
-
-fn has_eventfd_irq<T: DeviceOps>(index: u32) -> bool {
-    T::EVENTFD_IRQS.contains(&index)
-}
-
-fn get_info<T: DeviceOps>(arg: UserPtr) -> Result {
-    let minsz = size_through!(bindings::vfio_device_info, num_irqs, u32);
-    let (mut reader, mut writer) = UserSlice::new(arg, minsz).reader_writer();
-    let mut info: bindings::vfio_device_info = read_uapi(&mut reader, minsz)?;
+fn get_info<T: DeviceOps>(arg: &IoctlArg) -> Result {
+    let mut info: bindings::vfio_device_info = arg.read()?;
     info.flags = T::FLAGS;
     if T::HAS_RESET {
         info.flags |= bindings::VFIO_DEVICE_FLAGS_RESET;
     }
     info.num_regions = T::NUM_REGIONS;
     info.num_irqs = T::NUM_IRQS;
-    writer.write_slice(&info.as_bytes()[..minsz])
+    arg.write(&info)
 }
 
-fn get_irq_info<T: DeviceOps>(arg: UserPtr) -> Result {
-    let minsz = size_through!(bindings::vfio_irq_info, count, u32);
-    let (mut reader, mut writer) = UserSlice::new(arg, minsz).reader_writer();
-    let mut info: bindings::vfio_irq_info = read_uapi(&mut reader, minsz)?;
-    if info.index >= T::NUM_IRQS {
-        return Err(EINVAL);
-    }
-    let eventfd = has_eventfd_irq::<T>(info.index);
-    info.flags = if eventfd {
-        bindings::VFIO_IRQ_INFO_EVENTFD
-    } else {
-        0
-    };
-    info.count = u32::from(eventfd);
-    writer.write_slice(&info.as_bytes()[..minsz])
+fn get_irq_info<T: DeviceOps>(arg: &IoctlArg) -> Result {
+    let mut info: bindings::vfio_irq_info = arg.read()?;
+    let irq = irq::find(T::IRQS, info.index).ok_or(EINVAL)?;
+    info.flags = irq.flags;
+    info.count = irq.count;
+    arg.write(&info)
 }
 
-fn set_irqs<T: DeviceOps>(dev: &Device<T>, arg: UserPtr) -> Result {
-    let minsz = size_through!(bindings::vfio_irq_set, count, u32);
-    let mut hdr: bindings::vfio_irq_set =
-        read_uapi(&mut UserSlice::new(arg, minsz).reader(), minsz)?;
-    let vectors = c_int::from(hdr.index < T::NUM_IRQS && has_eventfd_irq::<T>(hdr.index));
+fn set_irqs<T: DeviceOps>(dev: &Device<T>, arg: &IoctlArg) -> Result {
+    let mut hdr: bindings::vfio_irq_set = arg.read()?;
+    let vectors = irq::find(T::IRQS, hdr.index).map_or(0, |irq| irq.count);
     let mut data_size = 0usize;
-    // SAFETY: Both pointers are to live locals. `NUM_IRQS` is at most
-    // `MAX_IRQS` (asserted at build time in `Registration::new`), so the
-    // cast is lossless.
+    // SAFETY: Both pointers are to live locals.
     to_result(unsafe {
         bindings::vfio_set_irqs_validate_and_prepare(
             &mut hdr,
-            vectors,
-            T::NUM_IRQS as c_int,
+            c_int::try_from(vectors).map_err(|_| EINVAL)?,
+            c_int::try_from(T::NUM_IRQS).map_err(|_| EINVAL)?,
             &mut data_size,
         )
     })?;
-    if hdr.flags & bindings::VFIO_IRQ_SET_ACTION_TYPE_MASK != bindings::VFIO_IRQ_SET_ACTION_TRIGGER
-    {
-        return Err(EINVAL);
-    }
-    let mut data = UserSlice::new(arg.wrapping_byte_add(minsz), data_size).reader();
-    match hdr.flags & bindings::VFIO_IRQ_SET_DATA_TYPE_MASK {
-        // Validated above: with count 0 this disarms, as in vfio-pci.
-        bindings::VFIO_IRQ_SET_DATA_NONE if hdr.count == 0 => dev.set_trigger(hdr.index, None)?,
-        bindings::VFIO_IRQ_SET_DATA_NONE => dev.trigger(hdr.index),
-        _ if hdr.count == 0 => {}
+    // Validated: `data_size` bytes of data, one entry per vector.
+    let mut reader = UserSlice::new(
+        arg.user_ptr()
+            .wrapping_byte_add(<bindings::vfio_irq_set as UapiArg>::MINSZ),
+        data_size,
+    )
+    .reader();
+    let data = match hdr.flags & bindings::VFIO_IRQ_SET_DATA_TYPE_MASK {
         bindings::VFIO_IRQ_SET_DATA_BOOL => {
-            if data.read::<u8>()? != 0 {
-                dev.trigger(hdr.index);
+            let mut flags = KVec::with_capacity(hdr.count as usize, GFP_KERNEL)?;
+            for _ in 0..hdr.count {
+                flags.push(reader.read::<u8>()? != 0, GFP_KERNEL)?;
             }
+            SetData::Bool(flags)
         }
-        _ => match data.read::<i32>()? {
-            -1 => dev.set_trigger(hdr.index, None)?,
-            fd => dev.set_trigger(hdr.index, Some(EventFd::from_fd(fd)?))?,
-        },
-    }
-    Ok(())
-}
-
-/// The size of the next piece of an access of `left` bytes at `offset`: the
-/// largest of 4, 2 and 1 that fits and is naturally aligned there.
-fn piece_len(offset: u64, left: usize) -> usize {
-    if left >= 4 && offset % 4 == 0 {
-        4
-    } else if left >= 2 && offset % 2 == 0 {
-        2
-    } else {
-        1
-    }
-}
-
-/// Whether `count` bytes at `offset` lie inside a region of `size` bytes.
-fn inside_region(offset: u64, count: usize, size: u64) -> bool {
-    offset < size && u64::try_from(count).is_ok_and(|count| count <= size - offset)
-}
-
-/// Reads or writes `count` bytes at `*pos`, in naturally aligned pieces.
-fn read_write<T: DeviceOps>(
-    dev: &Device<T>,
-    buf: UserPtr,
-    count: usize,
-    pos: &mut i64,
-    write: bool,
-) -> Result<usize> {
-    let start = u64::try_from(*pos).map_err(|_| EINVAL)?;
-    let index = u32::try_from(start >> REGION_SHIFT).map_err(|_| EINVAL)?;
-    if index >= T::NUM_REGIONS {
-        return Err(EINVAL);
-    }
-    let mut offset = start & ((1 << REGION_SHIFT) - 1);
-    // The driver only ever sees accesses inside a region it declared, with
-    // the access it allows: no driver has to check the bounds itself.
-    let region = dev.region(index).ok_or(EINVAL)?;
-    let allowed = if write {
-        bindings::VFIO_REGION_INFO_FLAG_WRITE
-    } else {
-        bindings::VFIO_REGION_INFO_FLAG_READ
+        bindings::VFIO_IRQ_SET_DATA_EVENTFD => {
+            // Every fd is resolved before anything changes, so a bad one
+            // leaves the interrupts as they were.
+            let mut eventfds = KVec::with_capacity(hdr.count as usize, GFP_KERNEL)?;
+            for _ in 0..hdr.count {
+                let eventfd = match reader.read::<i32>()? {
+                    -1 => None,
+                    fd => Some(EventFd::from_fd(fd)?),
+                };
+                eventfds.push(eventfd, GFP_KERNEL)?;
+            }
+            SetData::EventFds(eventfds)
+        }
+        _ => SetData::None,
     };
-    if region.flags & allowed == 0 || !inside_region(offset, count, region.size) {
-        return Err(EINVAL);
-    }
-    let (mut reader, mut writer) = UserSlice::new(buf, count).reader_writer();
-    let mut done = 0;
-    while done < count {
-        let len = piece_len(offset, count - done);
-        let mut piece = [0u8; 4];
-        if write {
-            reader.read_slice(&mut piece[..len])?;
-            T::write(dev, index, offset, &piece[..len])?;
-        } else {
-            T::read(dev, index, offset, &mut piece[..len])?;
-            writer.write_slice(&piece[..len])?;
-        }
-        offset += len as u64;
-        done += len;
-    }
-    *pos += done as i64;
-    Ok(done)
+    let action = hdr.flags & bindings::VFIO_IRQ_SET_ACTION_TYPE_MASK;
+    dev.irqs
+        .lock()
+        .set(action, hdr.index, hdr.start, hdr.count, data)
 }
 
 /// The `ssize_t` a read or write returns: bytes done, or a negative errno.
@@ -561,7 +456,7 @@ unsafe extern "C" fn release_callback<T: DeviceOps>(vdev: *mut bindings::vfio_de
     unsafe {
         if (*dev).live {
             core::ptr::drop_in_place(&raw mut (*dev).data);
-            core::ptr::drop_in_place(&raw mut (*dev).triggers);
+            core::ptr::drop_in_place(&raw mut (*dev).irqs);
         }
     }
     // Last: after this, `parent_unregistered` may let the module go.
@@ -583,8 +478,7 @@ unsafe extern "C" fn open_callback<T: DeviceOps>(vdev: *mut bindings::vfio_devic
 unsafe extern "C" fn close_callback<T: DeviceOps>(vdev: *mut bindings::vfio_device) {
     // SAFETY: Guaranteed by the caller.
     let dev = unsafe { Device::<T>::from_vdev(vdev) };
-    let disarmed = core::mem::replace(&mut *dev.triggers.lock(), [const { None }; MAX_IRQS]);
-    drop(disarmed);
+    dev.irqs.lock().clear();
     if T::HAS_CLOSE {
         T::close(dev);
     }
@@ -601,13 +495,8 @@ unsafe extern "C" fn read_callback<T: DeviceOps>(
 ) -> isize {
     // SAFETY: Guaranteed by the caller.
     let (dev, pos) = unsafe { (Device::<T>::from_vdev(vdev), &mut *ppos) };
-    ssize(read_write(
-        dev,
-        UserPtr::from_ptr(buf.cast()),
-        count,
-        pos,
-        false,
-    ))
+    let buf = UserPtr::from_ptr(buf.cast());
+    ssize(region::read_write(dev, buf, count, pos, false))
 }
 
 /// # Safety
@@ -622,7 +511,7 @@ unsafe extern "C" fn write_callback<T: DeviceOps>(
     // SAFETY: Guaranteed by the caller.
     let (dev, pos) = unsafe { (Device::<T>::from_vdev(vdev), &mut *ppos) };
     let buf = UserPtr::from_ptr(buf.cast_mut().cast());
-    ssize(read_write(dev, buf, count, pos, true))
+    ssize(region::read_write(dev, buf, count, pos, true))
 }
 
 /// # Safety
@@ -635,18 +524,46 @@ unsafe extern "C" fn ioctl_callback<T: DeviceOps>(
 ) -> c_long {
     // SAFETY: Guaranteed by the caller.
     let dev = unsafe { Device::<T>::from_vdev(vdev) };
-    let arg = UserPtr::from_addr(arg);
+    let arg = IoctlArg::new(UserPtr::from_addr(arg));
     let result = match cmd {
-        VFIO_DEVICE_GET_INFO => get_info::<T>(arg),
-        VFIO_DEVICE_GET_IRQ_INFO => get_irq_info::<T>(arg),
-        VFIO_DEVICE_SET_IRQS => set_irqs(dev, arg),
-        VFIO_DEVICE_RESET if T::HAS_RESET => T::reset(dev),
+        VFIO_DEVICE_GET_INFO => get_info::<T>(&arg).map(|()| 0),
+        VFIO_DEVICE_GET_IRQ_INFO => get_irq_info::<T>(&arg).map(|()| 0),
+        VFIO_DEVICE_SET_IRQS => set_irqs(dev, &arg).map(|()| 0),
+        VFIO_DEVICE_RESET if T::HAS_RESET => T::reset(dev).map(|()| 0),
         VFIO_DEVICE_RESET => Err(EINVAL),
+        _ if T::HAS_IOCTL => T::ioctl(dev, cmd, arg),
         _ => Err(ENOTTY),
     };
     match result {
-        Ok(()) => 0,
+        Ok(value) => value,
         Err(e) => e.to_errno() as c_long,
+    }
+}
+
+/// # Safety
+///
+/// `vdev` must belong to a live `Device<T>`.
+unsafe extern "C" fn request_callback<T: DeviceOps>(
+    vdev: *mut bindings::vfio_device,
+    count: c_uint,
+) {
+    // SAFETY: Guaranteed by the caller.
+    let dev = unsafe { Device::<T>::from_vdev(vdev) };
+    if T::HAS_REQUEST {
+        return T::request(dev, count);
+    }
+    // As vfio-pci: say once why unregistration waits, if nobody is asked.
+    let mut irqs = dev.irqs.lock();
+    if irqs.armed(bindings::VFIO_PCI_REQ_IRQ_INDEX) {
+        if count % 10 == 0 {
+            dev_notice!(dev.as_dev(), "Relaying device request to user (#{count})\n");
+        }
+        irqs.fire(bindings::VFIO_PCI_REQ_IRQ_INDEX, 0);
+    } else if count == 0 {
+        dev_notice!(
+            dev.as_dev(),
+            "No device request channel registered, blocked until released by user\n"
+        );
     }
 }
 
@@ -663,9 +580,7 @@ unsafe extern "C" fn region_info_callback<T: DeviceOps>(
     if info.index >= T::NUM_REGIONS {
         return EINVAL.to_errno();
     }
-    let region = dev
-        .region(info.index)
-        .unwrap_or(Region { size: 0, flags: 0 });
+    let region = dev.region(info.index).unwrap_or(Region::NONE);
     info.offset = u64::from(info.index) << REGION_SHIFT;
     info.size = region.size;
     info.flags = region.flags;
@@ -680,52 +595,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn accesses_must_fit_in_their_region() {
-        // (offset, count, region size) -> inside
-        for (offset, count, size, inside) in [
-            (0, 4, 4, true),
-            (0, 0, 4, true),
-            (3, 1, 4, true),
-            (3, 2, 4, false),
-            (4, 0, 4, false),
-            (0, 1, 0, false),
-            (255, 2, 256, false),
-            (u64::MAX, 1, u64::MAX, false),
-            (u64::MAX - 1, 1, u64::MAX, true),
-        ] {
-            assert_eq!(inside_region(offset, count, size), inside);
-        }
-    }
-
-    #[test]
-    fn accesses_split_into_aligned_pieces() {
-        // (offset, bytes left) -> next piece
-        for (offset, left, piece) in [
-            (0, 8, 4),
-            (0, 3, 2),
-            (1, 3, 1),
-            (2, 8, 2),
-            (4, 3, 2),
-            (6, 1, 1),
-        ] {
-            assert_eq!(piece_len(offset, left), piece);
-        }
-    }
-
-    #[test]
     fn ioctl_numbers_match_the_uapi() {
         // _IO(';', 100 + 7) and _IO(';', 100 + 11), as in linux/vfio.h.
         assert_eq!(VFIO_DEVICE_GET_INFO, 0x3b6b);
         assert_eq!(VFIO_DEVICE_RESET, 0x3b6f);
-    }
-
-    #[test]
-    fn read_write_region_flags() {
-        let region = Region::read_write(4096);
-        assert_eq!(region.size, 4096);
-        assert_eq!(
-            region.flags,
-            bindings::VFIO_REGION_INFO_FLAG_READ | bindings::VFIO_REGION_INFO_FLAG_WRITE
-        );
+        assert_eq!(VFIO_DEVICE_QUERY_GFX_PLANE, 0x3b72);
     }
 }

@@ -102,7 +102,13 @@ impl vfio::DeviceOps for SampleDevice {
     const FLAGS: u32 = vfio::VFIO_DEVICE_FLAGS_PCI;
     const NUM_REGIONS: u32 = vfio::VFIO_PCI_NUM_REGIONS;
     const NUM_IRQS: u32 = vfio::VFIO_PCI_NUM_IRQS;
-    const EVENTFD_IRQS: &'static [u32] = &[vfio::VFIO_PCI_INTX_IRQ_INDEX];
+    const IRQS: &'static [vfio::Irq] = &[
+        vfio::Irq::eventfd(vfio::VFIO_PCI_INTX_IRQ_INDEX, 1),
+        vfio::Irq::absent(vfio::VFIO_PCI_MSI_IRQ_INDEX),
+        vfio::Irq::absent(vfio::VFIO_PCI_MSIX_IRQ_INDEX),
+        vfio::Irq::absent(vfio::VFIO_PCI_ERR_IRQ_INDEX),
+        vfio::Irq::request(),
+    ];
 
     fn region(&self, index: u32) -> Option<vfio::Region> {
         match index {

@@ -21,7 +21,11 @@
  *               space (header, BAR0 sizing, command masking), the BAR0
  *               registers MAGIC, SCRATCH, COUNTER, DOORBELL and IRQ_COUNT,
  *               the INTx eventfd through VFIO_DEVICE_SET_IRQS, and reset.
- *               vfio_sample.sh runs every fixture against it.
+ *   request     the request interrupt: removing the device while it is open
+ *               signals it, and the removal waits for the device's close.
+ *               Runs last (it removes the device); needs an armable
+ *               VFIO_PCI_REQ_IRQ_INDEX, as mdev_rs_sample has.
+ *               vfio_sample.sh runs every fixture against the sample.
  */
 #include <endian.h>
 #include <errno.h>
@@ -34,6 +38,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <linux/pci_regs.h>
 #include <linux/vfio.h>
@@ -438,6 +443,9 @@ TEST_F(sample, irq_info)
 		if (i == VFIO_PCI_INTX_IRQ_INDEX) {
 			EXPECT_EQ(1, info.count) TH_LOG("INTx count");
 			EXPECT_EQ(VFIO_IRQ_INFO_EVENTFD, info.flags) TH_LOG("INTx flags");
+		} else if (i == VFIO_PCI_REQ_IRQ_INDEX) {
+			EXPECT_EQ(1, info.count) TH_LOG("request interrupt count");
+			EXPECT_EQ(VFIO_IRQ_INFO_EVENTFD, info.flags) TH_LOG("request interrupt flags");
 		} else {
 			EXPECT_EQ(0, info.count) TH_LOG("irq index %u should have no interrupts", i);
 			EXPECT_EQ(0, info.flags) TH_LOG("irq index %u flags", i);
@@ -693,10 +701,11 @@ TEST_F(sample, set_irqs_unsupported)
 		TH_LOG("SET_IRQS on MSI, which has no interrupts, succeeded");
 	EXPECT_EQ(EINVAL, errno) TH_LOG("SET_IRQS on MSI: %s", strerror(errno));
 	errno = 0;
+	/* The sample's INTx is not maskable: an action the index lacks. */
 	EXPECT_EQ(-1, set_irqs(&self->dev, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_MASK,
 			       VFIO_PCI_INTX_IRQ_INDEX, 1, NULL, 0))
 		TH_LOG("SET_IRQS mask on INTx succeeded");
-	EXPECT_EQ(EINVAL, errno) TH_LOG("SET_IRQS mask on INTx: %s", strerror(errno));
+	EXPECT_EQ(ENOTTY, errno) TH_LOG("SET_IRQS mask on INTx: %s", strerror(errno));
 }
 
 TEST_F(sample, reset)
@@ -730,6 +739,102 @@ TEST_F(sample, reset_keeps_eventfd_armed)
 		TH_LOG("VFIO_DEVICE_RESET: %s", strerror(errno));
 	bar_set(_metadata, self, SAMPLE_DOORBELL, 1);
 	expect_irq(_metadata, self, "doorbell after reset");
+}
+
+/*
+ * --- request: removing a device that userspace holds asks for it back ---
+ *
+ * Defined last, so that it runs after every other fixture: it removes the
+ * device.  With the request eventfd armed and the device held open, a write
+ * to the device's sysfs remove file must block in the device's VFIO
+ * unregistration, and VFIO's request must arrive; once the device fd is
+ * closed, the write must finish.  (rmmod of the vendor cannot be the test:
+ * VFIO holds the vendor module while the device is open, so rmmod refuses
+ * at once; unregistering a parent removes its devices the same way.)
+ */
+
+#define REQUEST_TIMEOUT_MS	5000
+#define REMOVE_TIMEOUT_MS	10000
+
+FIXTURE(request) {
+	struct vfio_dev dev;
+	int efd;
+};
+
+FIXTURE_SETUP(request)
+{
+	self->efd = -1;
+	vfio_dev_open(_metadata, &self->dev);
+}
+
+FIXTURE_TEARDOWN(request)
+{
+	vfio_dev_close(&self->dev);
+	if (self->efd >= 0)
+		close(self->efd);
+}
+
+/* Wait up to TIMEOUT_MS for PID to exit; its status, or -1 if it has not. */
+static int wait_exit(pid_t pid, int timeout_ms)
+{
+	int status, waited;
+
+	for (waited = 0; waited <= timeout_ms; waited += 50) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return status;
+		usleep(50 * 1000);
+	}
+	return -1;
+}
+
+/*
+ * In a child: write "1" to the device's remove file; exit 0 if it worked.
+ * The child first closes its copies of the VFIO fds, or the device would
+ * stay open in it and the removal would wait for itself.
+ */
+static pid_t remove_in_child(struct vfio_dev *dev)
+{
+	char path[PATH_MAX];
+	pid_t pid = fork();
+	int fd;
+
+	if (pid != 0)
+		return pid;
+	vfio_dev_close(dev);
+	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/remove", dev->uuid);
+	fd = open(path, O_WRONLY);
+	_exit(fd >= 0 && write(fd, "1", 1) == 1 ? 0 : 1);
+}
+
+TEST_F(request, remove_asks_for_the_device)
+{
+	uint64_t count = 0;
+	int32_t fd;
+	pid_t pid;
+	int status;
+
+	self->efd = eventfd(0, EFD_CLOEXEC);
+	ASSERT_LE(0, self->efd) TH_LOG("eventfd: %s", strerror(errno));
+	fd = self->efd;
+	ASSERT_EQ(0, set_irqs(&self->dev, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER,
+			      VFIO_PCI_REQ_IRQ_INDEX, 1, &fd, sizeof(fd)))
+		TH_LOG("SET_IRQS arming the request eventfd: %s", strerror(errno));
+
+	pid = remove_in_child(&self->dev);
+	ASSERT_LE(0, pid) TH_LOG("fork: %s", strerror(errno));
+	EXPECT_EQ(1, poll_in(self->efd, REQUEST_TIMEOUT_MS))
+		TH_LOG("no request within %d ms of writing remove", REQUEST_TIMEOUT_MS);
+	EXPECT_EQ(sizeof(count), read(self->efd, &count, sizeof(count)));
+	EXPECT_EQ(-1, wait_exit(pid, 0))
+		TH_LOG("the remove finished while the device was still open");
+
+	close(self->dev.device);
+	self->dev.device = -1;
+	status = wait_exit(pid, REMOVE_TIMEOUT_MS);
+	ASSERT_NE(-1, status)
+		TH_LOG("the remove still blocked %d ms after the device was closed",
+		       REMOVE_TIMEOUT_MS);
+	EXPECT_EQ(0, status) TH_LOG("the write to remove failed (status 0x%x)", status);
 }
 
 TEST_HARNESS_MAIN

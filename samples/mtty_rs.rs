@@ -1,0 +1,239 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! mtty in Rust: the virtual serial card of the C sample
+//! `samples/vfio-mdev/mtty.c`, written on the Rust vendor API with no
+//! `unsafe` of its own.
+//!
+//! The module makes a class device `mtty_rs` and offers, through it, two
+//! types: `mtty_rs-1` ("Single port serial") and `mtty_rs-2` ("Dual port
+//! serial"). 24 ports are shared by all devices, so `available_instances`
+//! counts the ports left over the ports a device of the type takes.
+//!
+//! Each device is a VFIO PCI device: the config space of a 16550-compatible
+//! serial controller ([`config`]), one 8-byte I/O BAR per port whose
+//! registers loop transmitted bytes back into the receive FIFO ([`serial`]),
+//! and INTx (maskable, masked when it fires) or MSI through eventfds.
+//!
+//! Where it differs from the C sample, see
+//! Documentation/rust-vendor-driver.rst ("The Rust ports").
+
+use kernel::{
+    new_mutex,
+    prelude::*,
+    sync::{
+        atomic::{Atomic, Relaxed},
+        Mutex,
+    },
+};
+
+#[path = "../mdev_vendor_api.rs"]
+pub mod mdev_vendor_api;
+use mdev_vendor_api::{mdev, vfio};
+
+#[path = "mtty_rs/config.rs"]
+mod config;
+#[path = "mtty_rs/serial.rs"]
+mod serial;
+
+use config::{ConfigSpace, CONFIG_SIZE, IO_BAR_SIZE};
+use serial::SerialPort;
+
+module! {
+    type: MttyModule,
+    name: "mtty_rs",
+    authors: ["The mdev-rs developers"],
+    description: "Rust port of the mtty sample: virtual serial ports through VFIO",
+    license: "GPL",
+}
+
+/// Ports shared by every device of the module.
+const MAX_PORTS: u32 = 24;
+
+/// Ports not taken by a device.
+static FREE_PORTS: Atomic<u32> = Atomic::new(MAX_PORTS);
+
+/// Ports taken by one device, given back when VFIO releases it.
+struct Ports(u32);
+
+impl Ports {
+    /// Takes `count` ports, or fails with `ENOSPC`.
+    fn take(count: u32) -> Result<Self> {
+        let mut free = FREE_PORTS.load(Relaxed);
+        loop {
+            let left = free.checked_sub(count).ok_or(ENOSPC)?;
+            match FREE_PORTS.cmpxchg(free, left, Relaxed) {
+                Ok(_) => return Ok(Self(count)),
+                Err(now) => free = now,
+            }
+        }
+    }
+}
+
+impl Drop for Ports {
+    fn drop(&mut self) {
+        FREE_PORTS.add(self.0, Relaxed);
+    }
+}
+
+/// The mdev driver.
+struct MttyDriver;
+
+#[vtable]
+impl mdev::Driver for MttyDriver {
+    const NAME: &'static CStr = c"mtty_rs";
+    const DEVICE_API: &'static CStr = c"vfio-pci";
+    /// Ports per device.
+    type TypeData = u32;
+    type DeviceData = vfio::Registration<MttyDevice>;
+
+    fn probe(mdev: &mdev::Device, mtype: &mdev::Type<u32>) -> Result<Self::DeviceData> {
+        let ports = Ports::take(*mtype.data())?;
+        vfio::Registration::new(mdev, MttyDevice::new(ports))
+    }
+
+    fn get_available(mtype: &mdev::Type<u32>) -> u32 {
+        // Types take one or two ports: never 0, but no panic path either.
+        FREE_PORTS.load(Relaxed).checked_div(*mtype.data()).unwrap_or(0)
+    }
+}
+
+/// What a guest can change in a device.
+struct State {
+    config: ConfigSpace,
+    ports: [SerialPort; 2],
+}
+
+/// One mediated serial card.
+#[pin_data]
+struct MttyDevice {
+    ports: Ports,
+    #[pin]
+    state: Mutex<State>,
+}
+
+impl MttyDevice {
+    fn new(ports: Ports) -> impl PinInit<Self, Error> {
+        // One or two ports, as the types offer.
+        let count = if ports.0 == 2 { 2 } else { 1 };
+        try_pin_init!(Self {
+            state <- new_mutex!(State {
+                config: ConfigSpace::new(count),
+                ports: [SerialPort::new(), SerialPort::new()],
+            }),
+            ports,
+        })
+    }
+
+    /// The port behind BAR `index`.
+    fn port(state: &mut State, index: u32) -> Result<&mut SerialPort> {
+        state.ports.get_mut(index as usize).ok_or(EINVAL)
+    }
+
+    /// Raises the device's interrupt `count` times: through whichever of
+    /// INTx and MSI userspace armed (the glue lets it arm only one).
+    fn interrupt(dev: &vfio::Device<Self>, count: u32) {
+        for _ in 0..count {
+            dev.trigger(vfio::VFIO_PCI_MSI_IRQ_INDEX);
+            dev.trigger(vfio::VFIO_PCI_INTX_IRQ_INDEX);
+        }
+    }
+}
+
+/// Config space and BARs are addressed with offsets below 256.
+fn small_offset(offset: u64) -> Result<usize> {
+    usize::try_from(offset).map_err(|_| EINVAL)
+}
+
+#[vtable]
+impl vfio::DeviceOps for MttyDevice {
+    const NAME: &'static CStr = c"vfio-mtty";
+    const FLAGS: u32 = vfio::VFIO_DEVICE_FLAGS_PCI;
+    const NUM_REGIONS: u32 = vfio::VFIO_PCI_NUM_REGIONS;
+    const NUM_IRQS: u32 = vfio::VFIO_PCI_NUM_IRQS;
+    const IRQS: &'static [vfio::Irq] = &[
+        vfio::Irq::intx(),
+        vfio::Irq::eventfd(vfio::VFIO_PCI_MSI_IRQ_INDEX, 1).with_flags(vfio::VFIO_IRQ_INFO_NORESIZE),
+    ];
+
+    fn region(&self, index: u32) -> Option<vfio::Region> {
+        // As the C sample: every index is readable and writable, most of
+        // them with no bytes.
+        let size = match index {
+            vfio::VFIO_PCI_CONFIG_REGION_INDEX => CONFIG_SIZE as u64,
+            vfio::VFIO_PCI_BAR0_REGION_INDEX => IO_BAR_SIZE.into(),
+            vfio::VFIO_PCI_BAR1_REGION_INDEX if self.ports.0 == 2 => IO_BAR_SIZE.into(),
+            _ => 0,
+        };
+        Some(vfio::Region::read_write(size))
+    }
+
+    fn read(dev: &vfio::Device<Self>, index: u32, offset: u64, data: &mut [u8]) -> Result {
+        let offset = small_offset(offset)?;
+        let mut state = dev.state.lock();
+        if index == vfio::VFIO_PCI_CONFIG_REGION_INDEX {
+            state.config.read(offset, data);
+            return Ok(());
+        }
+        // A register is one byte; a wider read gets it in its first byte.
+        let (value, interrupts) = Self::port(&mut state, index)?.read(offset as u8);
+        drop(state);
+        data.fill(0);
+        data[0] = value;
+        Self::interrupt(dev, interrupts);
+        Ok(())
+    }
+
+    fn write(dev: &vfio::Device<Self>, index: u32, offset: u64, data: &[u8]) -> Result {
+        let offset = small_offset(offset)?;
+        let mut state = dev.state.lock();
+        if index == vfio::VFIO_PCI_CONFIG_REGION_INDEX {
+            state.config.write(offset, data);
+            return Ok(());
+        }
+        // A wider write writes its first byte.
+        let interrupts = Self::port(&mut state, index)?.write(offset as u8, data[0]);
+        drop(state);
+        Self::interrupt(dev, interrupts);
+        Ok(())
+    }
+
+    /// As the C sample, a reset leaves registers and config space as they
+    /// are: there is no migration state here for it to reset.
+    fn reset(_dev: &vfio::Device<Self>) -> Result {
+        Ok(())
+    }
+}
+
+/// The module: the driver, the class device it offers types on, and the
+/// parent. Fields drop in order: the parent first, the driver last.
+struct MttyModule {
+    _parent: mdev::Parent<MttyDriver>,
+    _class_dev: mdev::ClassDevice,
+    _driver: mdev::DriverRegistration<MttyDriver>,
+}
+
+impl kernel::Module for MttyModule {
+    fn init(module: &'static ThisModule) -> Result<Self> {
+        // With `get_available`, the core does not count instances itself.
+        let driver = mdev::DriverRegistration::new(module, 0)?;
+        let class_dev = mdev::ClassDevice::new(c"mtty_rs")?;
+        let types = [
+            mdev::TypeSpec {
+                sysfs_name: c"1",
+                pretty_name: c"Single port serial",
+                data: 1,
+            },
+            mdev::TypeSpec {
+                sysfs_name: c"2",
+                pretty_name: c"Dual port serial",
+                data: 2,
+            },
+        ];
+        let parent = mdev::Parent::new(class_dev.as_ref(), &driver, types)?;
+        Ok(Self {
+            _parent: parent,
+            _class_dev: class_dev,
+            _driver: driver,
+        })
+    }
+}

@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Region accesses: the bounds every access is checked against before a
+//! driver sees it, and the splitting into naturally aligned pieces.
+
+use super::{bindings, Device, DeviceOps, REGION_SHIFT};
+use kernel::{
+    prelude::*,
+    uaccess::{UserPtr, UserSlice},
+};
+
+/// What `VFIO_DEVICE_GET_REGION_INFO` reports about a region.
+#[derive(Clone, Copy)]
+pub struct Region {
+    /// Size in bytes.
+    pub size: u64,
+    /// `VFIO_REGION_INFO_FLAG_*`.
+    pub flags: u32,
+}
+
+impl Region {
+    /// A region of `size` bytes that userspace may read and write.
+    pub const fn read_write(size: u64) -> Self {
+        Self {
+            size,
+            flags: bindings::VFIO_REGION_INFO_FLAG_READ | bindings::VFIO_REGION_INFO_FLAG_WRITE,
+        }
+    }
+
+    /// What a device reports where it has no region.
+    pub(super) const NONE: Self = Self { size: 0, flags: 0 };
+}
+
+/// The size of the next piece of an access of `left` bytes at `offset`: the
+/// largest of 4, 2 and 1 that fits and is naturally aligned there.
+pub(super) fn piece_len(offset: u64, left: usize) -> usize {
+    if left >= 4 && offset % 4 == 0 {
+        4
+    } else if left >= 2 && offset % 2 == 0 {
+        2
+    } else {
+        1
+    }
+}
+
+/// Whether `count` bytes at `offset` lie inside a region of `size` bytes.
+pub(super) fn inside_region(offset: u64, count: usize, size: u64) -> bool {
+    offset < size && u64::try_from(count).is_ok_and(|count| count <= size - offset)
+}
+
+/// The region index and offset a file position stands for.
+pub(super) fn decode_pos(pos: u64) -> Result<(u32, u64)> {
+    let index = u32::try_from(pos >> REGION_SHIFT).map_err(|_| EINVAL)?;
+    Ok((index, pos & ((1 << REGION_SHIFT) - 1)))
+}
+
+/// Reads or writes `count` bytes at `*pos`, in naturally aligned pieces.
+pub(super) fn read_write<T: DeviceOps>(
+    dev: &Device<T>,
+    buf: UserPtr,
+    count: usize,
+    pos: &mut i64,
+    write: bool,
+) -> Result<usize> {
+    let (index, mut offset) = decode_pos(u64::try_from(*pos).map_err(|_| EINVAL)?)?;
+    if index >= T::NUM_REGIONS {
+        return Err(EINVAL);
+    }
+    // The driver only ever sees accesses inside a region it declared, with
+    // the access it allows: no driver has to check the bounds itself.
+    let region = dev.region(index).ok_or(EINVAL)?;
+    let allowed = if write {
+        bindings::VFIO_REGION_INFO_FLAG_WRITE
+    } else {
+        bindings::VFIO_REGION_INFO_FLAG_READ
+    };
+    if region.flags & allowed == 0 || !inside_region(offset, count, region.size) {
+        return Err(EINVAL);
+    }
+    let (mut reader, mut writer) = UserSlice::new(buf, count).reader_writer();
+    let mut done = 0;
+    while done < count {
+        let len = piece_len(offset, count - done);
+        let mut piece = [0u8; 4];
+        if write {
+            reader.read_slice(&mut piece[..len])?;
+            T::write(dev, index, offset, &piece[..len])?;
+        } else {
+            T::read(dev, index, offset, &mut piece[..len])?;
+            writer.write_slice(&piece[..len])?;
+        }
+        offset += len as u64;
+        done += len;
+    }
+    *pos += done as i64;
+    Ok(done)
+}
+
+#[cfg(mdev_vendor_api_kunit)]
+#[kunit_tests(mdev_rs_vfio_region)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accesses_must_fit_in_their_region() {
+        // (offset, count, region size) -> inside
+        for (offset, count, size, inside) in [
+            (0, 4, 4, true),
+            (0, 0, 4, true),
+            (3, 1, 4, true),
+            (3, 2, 4, false),
+            (4, 0, 4, false),
+            (0, 1, 0, false),
+            (255, 2, 256, false),
+            (u64::MAX, 1, u64::MAX, false),
+            (u64::MAX - 1, 1, u64::MAX, true),
+        ] {
+            assert_eq!(inside_region(offset, count, size), inside);
+        }
+    }
+
+    #[test]
+    fn accesses_split_into_aligned_pieces() {
+        // (offset, bytes left) -> next piece
+        for (offset, left, piece) in [
+            (0, 8, 4),
+            (0, 3, 2),
+            (1, 3, 1),
+            (2, 8, 2),
+            (4, 3, 2),
+            (6, 1, 1),
+        ] {
+            assert_eq!(piece_len(offset, left), piece);
+        }
+    }
+
+    #[test]
+    fn file_positions_name_region_and_offset() {
+        assert_eq!(decode_pos(7 << REGION_SHIFT | 0x3c), Ok((7, 0x3c)));
+        assert_eq!(decode_pos(0xff), Ok((0, 0xff)));
+    }
+
+    #[test]
+    fn read_write_region_flags() {
+        let region = Region::read_write(4096);
+        assert_eq!(region.size, 4096);
+        assert_eq!(
+            region.flags,
+            bindings::VFIO_REGION_INFO_FLAG_READ | bindings::VFIO_REGION_INFO_FLAG_WRITE
+        );
+    }
+}
