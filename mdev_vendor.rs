@@ -22,7 +22,7 @@ use super::bindings;
 use core::{fmt, marker::PhantomData, ptr};
 use kernel::{
     device,
-    error::from_result,
+    error::{from_err_ptr, from_result},
     page::PAGE_SIZE,
     prelude::*,
     sync::{aref::ARef, Arc},
@@ -298,6 +298,78 @@ unsafe extern "C" fn show_description_callback<D: Driver>(
         // A page is far below `isize::MAX`.
         Ok(()) => out.len as isize,
         Err(fmt::Error) => EOVERFLOW.to_errno() as isize,
+    }
+}
+
+/// A device alone in a class of the same name, to be a parent.
+///
+/// The core names a parent's types after the parent's driver, or, for a
+/// device that has none, after its class: a parent made from
+/// `ClassDevice::new(c"mtty")` offers `mtty-1`, `mtty-2`, ... and shows up as
+/// `/sys/class/mtty/mtty`. Dropping it removes the device and the class.
+///
+/// # Invariants
+///
+/// `class` was made by `class_create` and `dev` by `device_create` in it;
+/// both stay registered until `drop`.
+pub struct ClassDevice {
+    class: ptr::NonNull<kernel::bindings::class>,
+    dev: ptr::NonNull<kernel::bindings::device>,
+}
+
+// SAFETY: The driver core lets a class and its device be used and removed
+// from any thread.
+unsafe impl Send for ClassDevice {}
+// SAFETY: Shared references only hand out `&device::Device`, which is `Sync`.
+unsafe impl Sync for ClassDevice {}
+
+impl ClassDevice {
+    /// Creates the class `name` and, in it, the device `name`.
+    pub fn new(name: &'static CStr) -> Result<Self> {
+        // SAFETY: `name` is a `'static` string, as the class keeps it.
+        let class = from_err_ptr(unsafe { kernel::bindings::class_create(name.as_char_ptr()) })?;
+        let class = ptr::NonNull::new(class).ok_or(ENOMEM)?;
+        // SAFETY: `class` is registered; the device is named by the format
+        // "%s" from `name`, copied by the driver core. Its release is the
+        // driver core's own, so it may run after this module is gone.
+        let dev = from_err_ptr(unsafe {
+            kernel::bindings::device_create(
+                class.as_ptr(),
+                ptr::null_mut(),
+                0,
+                ptr::null_mut(),
+                c"%s".as_char_ptr(),
+                name.as_char_ptr(),
+            )
+        });
+        match dev.map(ptr::NonNull::new) {
+            // INVARIANT: both were just created.
+            Ok(Some(dev)) => Ok(Self { class, dev }),
+            failed => {
+                // SAFETY: The class is ours and has no device.
+                unsafe { kernel::bindings::class_destroy(class.as_ptr()) };
+                Err(failed.err().unwrap_or(ENOMEM))
+            }
+        }
+    }
+}
+
+impl AsRef<device::Device> for ClassDevice {
+    fn as_ref(&self) -> &device::Device {
+        // SAFETY: By the type invariants the device is registered, so alive,
+        // until `drop`, which needs `&mut self`.
+        unsafe { device::Device::from_raw(self.dev.as_ptr()) }
+    }
+}
+
+impl Drop for ClassDevice {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariants both are registered, and nothing
+        // uses them after this.
+        unsafe {
+            kernel::bindings::device_unregister(self.dev.as_ptr());
+            kernel::bindings::class_destroy(self.class.as_ptr());
+        }
     }
 }
 

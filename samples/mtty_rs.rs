@@ -93,7 +93,10 @@ impl mdev::Driver for MttyDriver {
 
     fn get_available(mtype: &mdev::Type<u32>) -> u32 {
         // Types take one or two ports: never 0, but no panic path either.
-        FREE_PORTS.load(Relaxed).checked_div(*mtype.data()).unwrap_or(0)
+        FREE_PORTS
+            .load(Relaxed)
+            .checked_div(*mtype.data())
+            .unwrap_or(0)
     }
 }
 
@@ -152,7 +155,8 @@ impl vfio::DeviceOps for MttyDevice {
     const NUM_IRQS: u32 = vfio::VFIO_PCI_NUM_IRQS;
     const IRQS: &'static [vfio::Irq] = &[
         vfio::Irq::intx(),
-        vfio::Irq::eventfd(vfio::VFIO_PCI_MSI_IRQ_INDEX, 1).with_flags(vfio::VFIO_IRQ_INFO_NORESIZE),
+        vfio::Irq::eventfd(vfio::VFIO_PCI_MSI_IRQ_INDEX, 1)
+            .with_flags(vfio::VFIO_IRQ_INFO_NORESIZE),
     ];
 
     fn region(&self, index: u32) -> Option<vfio::Region> {

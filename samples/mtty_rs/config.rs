@@ -46,7 +46,7 @@ impl ConfigSpace {
         }
         put(0x2c, &PCI_ID.to_le_bytes());
         put(0x3d, &[0x01]); // interrupt pin INTA
-        // Vendor-specific bytes, and a name for humans reading a dump.
+                            // Vendor-specific bytes, and a name for humans reading a dump.
         put(0x40, &[0x23, 0x00, 0x00, 0x80, 0x23]);
         put(0x48, &[0x23]);
         put(0x4c, &[0x23]);

@@ -152,8 +152,7 @@ impl SerialPort {
             MCR => {
                 self.regs[usize::from(MCR)] = value;
                 if self.ier() & IER_MSI != 0 {
-                    return u32::from(value & MCR_OUT2 != 0)
-                        + u32::from(value & MCR_DTR_RTS != 0);
+                    return u32::from(value & MCR_OUT2 != 0) + u32::from(value & MCR_DTR_RTS != 0);
                 }
             }
             SCR => self.regs[usize::from(SCR)] = value,
@@ -195,7 +194,8 @@ impl SerialPort {
                 lsr
             }
             MSR => {
-                let room = self.regs[usize::from(MCR)] & MCR_AFE == 0 || self.count < self.fifo_size;
+                let room =
+                    self.regs[usize::from(MCR)] & MCR_AFE == 0 || self.count < self.fifo_size;
                 MSR_DSR | MSR_DDSR | MSR_DCD | if room { MSR_CTS | MSR_DCTS } else { 0 }
             }
             _ => 0,
