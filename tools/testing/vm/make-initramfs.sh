@@ -112,7 +112,9 @@ KST=$STAGE/kselftest
 mkdir -p "$KST/kselftest"
 cp "$TESTS_KSRC/tools/testing/selftests/run_kselftest.sh" "$KST/"
 cp "$TESTS_KSRC"/tools/testing/selftests/kselftest/{runner.sh,ktap_helpers.sh} "$KST/kselftest/"
-SELFTESTS_OUT=$CACHE/selftests-build-$(echo "$TESTS_KSRC" | sha256sum | cut -c1-8)
+# One build directory per kernel source and per checkout (git worktrees of
+# this repository build side by side).
+SELFTESTS_OUT=$CACHE/selftests-build-$(echo "$TESTS_KSRC $REPO" | sha256sum | cut -c1-8)
 mkdir -p "$SELFTESTS_OUT"
 make -s -C "$REPO/tools/testing/selftests/mdev" KSRC="$TESTS_KSRC" KHDR="$TESTS_KHDR" \
 	OUTPUT="$SELFTESTS_OUT" INSTALL_PATH="$KST/mdev" install >/dev/null || die "building the mdev kselftests failed"
