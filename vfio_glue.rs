@@ -39,6 +39,7 @@ use core::{mem::size_of, ops::Deref, ptr::NonNull};
 use kernel::{
     device,
     error::{from_err_ptr, from_result, to_result},
+    mm::virt::VmaNew,
     new_mutex,
     prelude::*,
     sync::{
@@ -52,6 +53,8 @@ use kernel::{
 
 #[path = "vfio_glue/irq.rs"]
 mod irq;
+#[path = "vfio_glue/mmap.rs"]
+mod mmap;
 #[path = "vfio_glue/region.rs"]
 mod region;
 #[path = "vfio_glue/uapi.rs"]
@@ -59,6 +62,7 @@ mod uapi;
 
 pub use irq::Irq;
 use irq::{EventFd, SetData, Vectors};
+pub use mmap::{MmapArea, PageBuffer};
 pub use region::Region;
 pub use uapi::{IoctlArg, UapiArg, VFIO_DEVICE_QUERY_GFX_PLANE};
 use uapi::{
@@ -66,8 +70,9 @@ use uapi::{
 };
 
 pub use bindings::{
-    vfio_device_gfx_plane_info, VFIO_DEVICE_FLAGS_PCI, VFIO_IRQ_INFO_NORESIZE,
-    VFIO_PCI_BAR0_REGION_INDEX, VFIO_PCI_BAR1_REGION_INDEX, VFIO_PCI_CONFIG_REGION_INDEX,
+    vfio_device_gfx_plane_info, VFIO_DEVICE_FLAGS_PCI, VFIO_GFX_PLANE_TYPE_PROBE,
+    VFIO_GFX_PLANE_TYPE_REGION, VFIO_IRQ_INFO_NORESIZE, VFIO_PCI_BAR0_REGION_INDEX,
+    VFIO_PCI_BAR1_REGION_INDEX, VFIO_PCI_BAR2_REGION_INDEX, VFIO_PCI_CONFIG_REGION_INDEX,
     VFIO_PCI_ERR_IRQ_INDEX, VFIO_PCI_INTX_IRQ_INDEX, VFIO_PCI_MSIX_IRQ_INDEX,
     VFIO_PCI_MSI_IRQ_INDEX, VFIO_PCI_NUM_IRQS, VFIO_PCI_NUM_REGIONS, VFIO_PCI_REQ_IRQ_INDEX,
     VFIO_REGION_INFO_FLAG_READ, VFIO_REGION_INFO_FLAG_WRITE,
@@ -94,9 +99,20 @@ pub trait DeviceOps: Send + Sync + Sized + 'static {
     /// below `NUM_IRQS` and listed once; any other index is `EINVAL`.
     const IRQS: &'static [Irq];
 
-    /// The region at `index` (below `NUM_REGIONS`), or `None` if the device
-    /// has nothing there (it is reported with size 0 and no flags).
+    /// The region at `index`, or `None` if the device has nothing there:
+    /// below `NUM_REGIONS` that is reported with size 0 and no flags, above
+    /// it as `EINVAL`. A device may have regions at indexes from
+    /// `NUM_REGIONS` on, device-specific ones (as mdpy's display region).
     fn region(&self, index: u32) -> Option<Region>;
+
+    /// The pages behind region `index`, if the region is mappable: region
+    /// offset `o` is byte `o` of the buffer. Every `mmap` of the region is
+    /// checked against [`Self::region`] (inside it, inside one of its
+    /// sparse areas if it lists some, shared, not writable unless the
+    /// region is) before these pages are mapped.
+    fn mmap_pages(&self, _index: u32) -> Option<&PageBuffer> {
+        None
+    }
 
     /// Reads `data.len()` bytes (1, 2 or 4, naturally aligned) at `offset`
     /// of region `index`. The API has checked that the region is readable
@@ -217,6 +233,7 @@ impl<T: DeviceOps> Device<T> {
         read: Some(read_callback::<T>),
         write: Some(write_callback::<T>),
         ioctl: Some(ioctl_callback::<T>),
+        mmap: Some(mmap_callback::<T>),
         request: if T::HAS_REQUEST || Self::HAS_REQUEST_IRQ {
             Some(request_callback::<T>)
         } else {
@@ -573,18 +590,48 @@ unsafe extern "C" fn request_callback<T: DeviceOps>(
 unsafe extern "C" fn region_info_callback<T: DeviceOps>(
     vdev: *mut bindings::vfio_device,
     info: *mut bindings::vfio_region_info,
-    _caps: *mut bindings::vfio_info_cap,
+    caps: *mut bindings::vfio_info_cap,
 ) -> c_int {
     // SAFETY: Guaranteed by the caller; `info` is VFIO's kernel copy.
     let (dev, info) = unsafe { (Device::<T>::from_vdev(vdev), &mut *info) };
-    if info.index >= T::NUM_REGIONS {
-        return EINVAL.to_errno();
-    }
-    let region = dev.region(info.index).unwrap_or(Region::NONE);
+    let region = match dev.region(info.index) {
+        Some(region) => region,
+        None if info.index < T::NUM_REGIONS => Region::NONE,
+        None => return EINVAL.to_errno(),
+    };
     info.offset = u64::from(info.index) << REGION_SHIFT;
     info.size = region.size;
     info.flags = region.flags;
-    0
+    if region.sparse.is_empty() {
+        return 0;
+    }
+    from_result(|| {
+        let mut cap = mmap::sparse_cap(region.sparse)?;
+        let size = cap.len() * size_of::<u64>();
+        // SAFETY: `caps` is VFIO's capability chain for this call; `cap`
+        // holds `size` bytes starting with an aligned header, which VFIO
+        // copies.
+        to_result(unsafe {
+            bindings::vfio_info_add_capability(caps, cap.as_mut_ptr().cast(), size)
+        })?;
+        Ok(0)
+    })
+}
+
+/// # Safety
+///
+/// `vdev` must belong to a live `Device<T>`; `vma` must be a VMA being set
+/// up by the device file's `mmap`.
+unsafe extern "C" fn mmap_callback<T: DeviceOps>(
+    vdev: *mut bindings::vfio_device,
+    vma: *mut kernel::bindings::vm_area_struct,
+) -> c_int {
+    // SAFETY: Guaranteed by the caller: VFIO calls this from the file's
+    // `mmap`, while the VMA is set up and before anyone else sees it.
+    let (dev, vma) = unsafe { (Device::<T>::from_vdev(vdev), VmaNew::from_raw(vma)) };
+    // SAFETY: As above, the VMA is valid; its page offset is not changing.
+    let pgoff = unsafe { (*vma.as_ptr()).vm_pgoff };
+    from_result(|| mmap::mmap(dev, vma, pgoff).map(|()| 0))
 }
 
 // Only the sample registers these suites (see samples/Kbuild): a KUnit suite

@@ -18,7 +18,14 @@
 //!   | 0x0c   | DOORBELL  | a write raises INTx through the VFIO eventfd      |
 //!   | 0x10   | IRQ_COUNT | read-only, doorbell writes since reset           |
 //!
-//! `VFIO_DEVICE_RESET` puts registers and config space back as created.
+//! - behind BAR2, 64 KiB of memory that userspace may read and write through
+//!   the region, and map where the region's sparse-mmap capability says:
+//!   the 16 KiB from offset 16 KiB ([`BAR2_MAPPABLE`]);
+//! - the request interrupt, relayed to userspace when the device is
+//!   removed while it is open.
+//!
+//! `VFIO_DEVICE_RESET` puts registers and config space back as created
+//! (BAR2's memory is left as it is).
 //! See Documentation/rust-vendor-driver.rst for a walkthrough.
 
 use core::fmt::{self, Write};
@@ -46,6 +53,14 @@ module! {
 const VENDOR_ID: u16 = 0x1b36;
 /// What MAGIC reads.
 pub const MAGIC: u32 = 0x4d44_5253;
+
+/// Size of BAR2, memory the device owns.
+const BAR2_SIZE: usize = 64 * 1024;
+/// The part of BAR2 userspace may map.
+const BAR2_MAPPABLE: [vfio::MmapArea; 1] = [vfio::MmapArea {
+    offset: 16 * 1024,
+    size: 16 * 1024,
+}];
 
 /// What tells the two types apart.
 #[derive(Clone, Copy)]
@@ -79,21 +94,29 @@ impl mdev::Driver for SampleDriver {
     }
 }
 
-/// One mediated device: its model and its emulated registers.
+/// One mediated device: its model, its emulated registers and BAR2.
 #[pin_data]
 struct SampleDevice {
     model: Model,
     #[pin]
     regs: Mutex<Registers>,
+    #[pin]
+    bar2: vfio::PageBuffer,
 }
 
 impl SampleDevice {
     fn new(model: Model) -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
             regs <- new_mutex!(Registers::new(model)),
+            bar2 <- vfio::PageBuffer::new(BAR2_SIZE),
             model,
         })
     }
+}
+
+/// A region offset as an index into memory the device owns.
+fn memory_offset(offset: u64) -> Result<usize> {
+    usize::try_from(offset).map_err(|_| EINVAL)
 }
 
 #[vtable]
@@ -118,11 +141,21 @@ impl vfio::DeviceOps for SampleDevice {
             vfio::VFIO_PCI_CONFIG_REGION_INDEX => {
                 Some(vfio::Region::read_write(CONFIG_SIZE as u64))
             }
+            vfio::VFIO_PCI_BAR2_REGION_INDEX => {
+                Some(vfio::Region::read_write(BAR2_SIZE as u64).with_sparse(&BAR2_MAPPABLE))
+            }
             _ => None,
         }
     }
 
+    fn mmap_pages(&self, index: u32) -> Option<&vfio::PageBuffer> {
+        (index == vfio::VFIO_PCI_BAR2_REGION_INDEX).then_some(&self.bar2)
+    }
+
     fn read(dev: &vfio::Device<Self>, index: u32, offset: u64, data: &mut [u8]) -> Result {
+        if index == vfio::VFIO_PCI_BAR2_REGION_INDEX {
+            return dev.bar2.read(memory_offset(offset)?, data);
+        }
         let mut regs = dev.regs.lock();
         match index {
             vfio::VFIO_PCI_CONFIG_REGION_INDEX => regs.config_read(offset, data),
@@ -136,6 +169,9 @@ impl vfio::DeviceOps for SampleDevice {
     }
 
     fn write(dev: &vfio::Device<Self>, index: u32, offset: u64, data: &[u8]) -> Result {
+        if index == vfio::VFIO_PCI_BAR2_REGION_INDEX {
+            return dev.bar2.write(memory_offset(offset)?, data);
+        }
         let doorbell = {
             let mut regs = dev.regs.lock();
             match index {

@@ -3,7 +3,7 @@
 //! Region accesses: the bounds every access is checked against before a
 //! driver sees it, and the splitting into naturally aligned pieces.
 
-use super::{bindings, Device, DeviceOps, REGION_SHIFT};
+use super::{bindings, Device, DeviceOps, MmapArea, REGION_SHIFT};
 use kernel::{
     prelude::*,
     uaccess::{UserPtr, UserSlice},
@@ -16,6 +16,10 @@ pub struct Region {
     pub size: u64,
     /// `VFIO_REGION_INFO_FLAG_*`.
     pub flags: u32,
+    /// The parts userspace may map, if only some: reported through the
+    /// `VFIO_REGION_INFO_CAP_SPARSE_MMAP` capability. Empty: all of it, if
+    /// the region has `VFIO_REGION_INFO_FLAG_MMAP`.
+    pub sparse: &'static [MmapArea],
 }
 
 impl Region {
@@ -24,11 +28,39 @@ impl Region {
         Self {
             size,
             flags: bindings::VFIO_REGION_INFO_FLAG_READ | bindings::VFIO_REGION_INFO_FLAG_WRITE,
+            sparse: &[],
+        }
+    }
+
+    /// A region of `size` bytes that userspace may read, write and map:
+    /// see [`DeviceOps::mmap_pages`].
+    pub const fn mappable(size: u64) -> Self {
+        Self::read_write(size).with_flags(bindings::VFIO_REGION_INFO_FLAG_MMAP)
+    }
+
+    /// The same region, with only `areas` of it mappable (page-aligned,
+    /// inside the region).
+    pub const fn with_sparse(self, areas: &'static [MmapArea]) -> Self {
+        Self {
+            sparse: areas,
+            ..self.with_flags(bindings::VFIO_REGION_INFO_FLAG_MMAP)
+        }
+    }
+
+    /// The same region with `flags` added.
+    pub const fn with_flags(self, flags: u32) -> Self {
+        Self {
+            flags: self.flags | flags,
+            ..self
         }
     }
 
     /// What a device reports where it has no region.
-    pub(super) const NONE: Self = Self { size: 0, flags: 0 };
+    pub(super) const NONE: Self = Self {
+        size: 0,
+        flags: 0,
+        sparse: &[],
+    };
 }
 
 /// The size of the next piece of an access of `left` bytes at `offset`: the
@@ -63,9 +95,6 @@ pub(super) fn read_write<T: DeviceOps>(
     write: bool,
 ) -> Result<usize> {
     let (index, mut offset) = decode_pos(u64::try_from(*pos).map_err(|_| EINVAL)?)?;
-    if index >= T::NUM_REGIONS {
-        return Err(EINVAL);
-    }
     // The driver only ever sees accesses inside a region it declared, with
     // the access it allows: no driver has to check the bounds itself.
     let region = dev.region(index).ok_or(EINVAL)?;

@@ -53,6 +53,16 @@ uapi_args! {
     vfio_device_gfx_plane_info through __bindgen_anon_1: u32;
 }
 
+impl bindings::vfio_device_gfx_plane_info {
+    /// Names the region that holds the plane (for `VFIO_GFX_PLANE_TYPE_REGION`;
+    /// it shares its field with the dma-buf id).
+    pub fn set_region_index(&mut self, index: u32) {
+        // SAFETY: The union's members are both a `u32` at its start, and
+        // any value is valid for either.
+        unsafe { *self.__bindgen_anon_1.region_index.as_mut() = index };
+    }
+}
+
 /// The argument of a device-specific ioctl, a pointer into userspace.
 pub struct IoctlArg(UserPtr);
 

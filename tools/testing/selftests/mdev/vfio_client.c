@@ -21,6 +21,9 @@
  *               space (header, BAR0 sizing, command masking), the BAR0
  *               registers MAGIC, SCRATCH, COUNTER, DOORBELL and IRQ_COUNT,
  *               the INTx eventfd through VFIO_DEVICE_SET_IRQS, and reset.
+ *   mmap        the sample's BAR2: its sparse-mmap capability, a mapping
+ *               of its area sharing memory with the region's read and
+ *               write path, and every mapping outside the area refused.
  *   request     the request interrupt: removing the device while it is open
  *               signals it, and the removal waits for the device's close.
  *               Runs last (it removes the device); needs an armable
@@ -38,6 +41,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <linux/pci_regs.h>
@@ -240,6 +244,9 @@ TEST_F(vfio_mdev, reset)
 #define SAMPLE_MAGIC_VALUE	0x4d445253
 #define SAMPLE_VENDOR		0x1b36
 #define SAMPLE_CONFIG_SIZE	256
+#define SAMPLE_BAR2_SIZE	(64 * 1024)
+#define SAMPLE_BAR2_MAP_OFFSET	(16 * 1024)	/* its one sparse-mmap area */
+#define SAMPLE_BAR2_MAP_SIZE	(16 * 1024)
 
 /* The time an interrupt has to arrive, and the time one must not. */
 #define IRQ_TIMEOUT_MS		1000
@@ -420,6 +427,12 @@ TEST_F(sample, region_info)
 			EXPECT_EQ(rw, info.flags) TH_LOG("BAR0 flags");
 			EXPECT_EQ(env_ulong("MDEV_BAR0_SIZE"), info.size) TH_LOG("BAR0 size");
 			EXPECT_EQ((uint64_t)i << 40, info.offset) TH_LOG("BAR0 offset");
+		} else if (i == VFIO_PCI_BAR2_REGION_INDEX) {
+			/* Mappable in part: its sparse-mmap capability did not fit. */
+			EXPECT_EQ(rw | VFIO_REGION_INFO_FLAG_MMAP | VFIO_REGION_INFO_FLAG_CAPS,
+				  info.flags) TH_LOG("BAR2 flags");
+			EXPECT_EQ(SAMPLE_BAR2_SIZE, info.size) TH_LOG("BAR2 size");
+			EXPECT_LT(sizeof(info), info.argsz) TH_LOG("BAR2 argsz with its capability");
 		} else if (i == VFIO_PCI_CONFIG_REGION_INDEX) {
 			EXPECT_EQ(rw, info.flags) TH_LOG("config region flags");
 			EXPECT_EQ(SAMPLE_CONFIG_SIZE, info.size) TH_LOG("config region size");
@@ -739,6 +752,126 @@ TEST_F(sample, reset_keeps_eventfd_armed)
 		TH_LOG("VFIO_DEVICE_RESET: %s", strerror(errno));
 	bar_set(_metadata, self, SAMPLE_DOORBELL, 1);
 	expect_irq(_metadata, self, "doorbell after reset");
+}
+
+/* --- mmap: the sample's BAR2, memory mappable in one sparse area --- */
+
+FIXTURE(mmap) {
+	struct vfio_dev dev;
+	struct vfio_region_info *bar2;	/* with its capability chain */
+};
+
+FIXTURE_SETUP(mmap)
+{
+	struct vfio_region_info probe = {
+		.argsz = sizeof(probe),
+		.index = VFIO_PCI_BAR2_REGION_INDEX,
+	};
+
+	self->bar2 = NULL;
+	vfio_dev_open(_metadata, &self->dev);
+	/* The first call tells the size the capabilities need. */
+	ASSERT_EQ(0, ioctl(self->dev.device, VFIO_DEVICE_GET_REGION_INFO, &probe))
+		TH_LOG("VFIO_DEVICE_GET_REGION_INFO (BAR2): %s", strerror(errno));
+	self->bar2 = calloc(1, probe.argsz);
+	ASSERT_NE(NULL, self->bar2);
+	self->bar2->argsz = probe.argsz;
+	self->bar2->index = VFIO_PCI_BAR2_REGION_INDEX;
+	ASSERT_EQ(0, ioctl(self->dev.device, VFIO_DEVICE_GET_REGION_INFO, self->bar2))
+		TH_LOG("VFIO_DEVICE_GET_REGION_INFO (BAR2, with capabilities): %s",
+		       strerror(errno));
+}
+
+FIXTURE_TEARDOWN(mmap)
+{
+	vfio_dev_close(&self->dev);
+	free(self->bar2);
+}
+
+/* mmap LEN bytes at OFF of BAR2; MAP_FAILED with errno on failure. */
+static void *bar2_map(FIXTURE_DATA(mmap) *self, off_t off, size_t len, int flags)
+{
+	return mmap(NULL, len, PROT_READ | PROT_WRITE, flags, self->dev.device,
+		    self->bar2->offset + off);
+}
+
+TEST_F(mmap, sparse_capability)
+{
+	struct vfio_info_cap_header *hdr;
+	struct vfio_region_info_cap_sparse_mmap *sparse;
+
+	ASSERT_TRUE(self->bar2->flags & VFIO_REGION_INFO_FLAG_CAPS) TH_LOG("no capabilities");
+	ASSERT_NE(0, self->bar2->cap_offset) TH_LOG("no capability offset");
+	ASSERT_LE(self->bar2->cap_offset + sizeof(*sparse), self->bar2->argsz);
+	hdr = (void *)self->bar2 + self->bar2->cap_offset;
+	ASSERT_EQ(VFIO_REGION_INFO_CAP_SPARSE_MMAP, hdr->id) TH_LOG("capability id");
+	EXPECT_EQ(1, hdr->version);
+	EXPECT_EQ(0, hdr->next) TH_LOG("one capability only");
+	sparse = (void *)hdr;
+	ASSERT_EQ(1, sparse->nr_areas) TH_LOG("number of sparse areas");
+	EXPECT_EQ(SAMPLE_BAR2_MAP_OFFSET, sparse->areas[0].offset);
+	EXPECT_EQ(SAMPLE_BAR2_MAP_SIZE, sparse->areas[0].size);
+}
+
+TEST_F(mmap, mapping_and_region_path_share_the_memory)
+{
+	const size_t len = SAMPLE_BAR2_MAP_SIZE;
+	uint8_t *map = bar2_map(self, SAMPLE_BAR2_MAP_OFFSET, len, MAP_SHARED);
+	uint8_t back[64];
+	size_t i;
+
+	ASSERT_NE(MAP_FAILED, map) TH_LOG("mmap of the sparse area: %s", strerror(errno));
+	for (i = 0; i < len; i++)
+		map[i] = (uint8_t)(i * 7 + 3);
+	/* Across the boundary of the mapping's two middle pages. */
+	ASSERT_EQ(sizeof(back), pread(self->dev.device, back, sizeof(back),
+				      self->bar2->offset + SAMPLE_BAR2_MAP_OFFSET + 4096 - 32))
+		TH_LOG("read through the region: %s", strerror(errno));
+	for (i = 0; i < sizeof(back); i++)
+		ASSERT_EQ((uint8_t)((4096 - 32 + i) * 7 + 3), back[i])
+			TH_LOG("byte %zu read through the region differs from the mapping's", i);
+	memset(back, 0xa5, sizeof(back));
+	ASSERT_EQ(sizeof(back), pwrite(self->dev.device, back, sizeof(back),
+				       self->bar2->offset + SAMPLE_BAR2_MAP_OFFSET + 100))
+		TH_LOG("write through the region: %s", strerror(errno));
+	EXPECT_EQ(0xa5, map[100]) TH_LOG("the mapping does not see a write through the region");
+	EXPECT_EQ(0xa5, map[163]);
+	EXPECT_EQ((uint8_t)(164 * 7 + 3), map[164]);
+	EXPECT_EQ(0, munmap(map, len));
+}
+
+TEST_F(mmap, only_the_sparse_area_maps)
+{
+	static const struct { off_t off; size_t len; int flags; const char *what; } bad[] = {
+		{ 0, 4096, MAP_SHARED, "the page before the area" },
+		{ SAMPLE_BAR2_MAP_OFFSET, SAMPLE_BAR2_MAP_SIZE + 4096, MAP_SHARED,
+		  "past the area's end" },
+		{ SAMPLE_BAR2_MAP_OFFSET + SAMPLE_BAR2_MAP_SIZE, 4096, MAP_SHARED,
+		  "the page after the area" },
+		{ SAMPLE_BAR2_MAP_OFFSET, 4096, MAP_PRIVATE, "a private mapping" },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		void *map = bar2_map(self, bad[i].off, bad[i].len, bad[i].flags);
+
+		EXPECT_EQ(MAP_FAILED, map) TH_LOG("mmap of %s succeeded", bad[i].what);
+		if (map != MAP_FAILED)
+			munmap(map, bad[i].len);
+		else
+			EXPECT_EQ(EINVAL, errno) TH_LOG("mmap of %s: %s", bad[i].what,
+							strerror(errno));
+	}
+}
+
+TEST_F(mmap, registers_do_not_map)
+{
+	void *map = mmap(NULL, 4096, PROT_READ, MAP_SHARED, self->dev.device,
+			 (off_t)VFIO_PCI_BAR0_REGION_INDEX << 40);
+
+	EXPECT_EQ(MAP_FAILED, map) TH_LOG("BAR0, trapped registers, was mapped");
+	if (map != MAP_FAILED)
+		munmap(map, 4096);
 }
 
 /*

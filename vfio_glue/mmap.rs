@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Mapping regions into userspace: the pages a driver owns to back them,
+//! the sparse-mmap areas a region advertises, and the checks every `mmap`
+//! of the device passes before a page is mapped.
+//!
+//! A driver declares a region mappable ([`Region::mappable`], optionally
+//! with [`Region::with_sparse`]) and returns the [`PageBuffer`] behind it
+//! from [`DeviceOps::mmap_pages`]: region offset `o` is byte `o` of the
+//! buffer. The glue maps the buffer's own pages (`vm_insert_page`), so the
+//! mapping holds references on them and stays valid even after the device
+//! and its buffer are gone.
+//!
+//! [`Region::mappable`]: super::Region::mappable
+//! [`Region::with_sparse`]: super::Region::with_sparse
+//! [`DeviceOps::mmap_pages`]: super::DeviceOps::mmap_pages
+
+use super::{bindings, region, Device, DeviceOps, Region};
+use kernel::{
+    mm::virt::{self, VmaNew},
+    new_mutex,
+    page::{Page, PAGE_SIZE},
+    prelude::*,
+    sync::Mutex,
+    transmute::AsBytes,
+};
+
+/// A part of a region that userspace may map, as
+/// `VFIO_REGION_INFO_CAP_SPARSE_MMAP` reports it. Page aligned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MmapArea {
+    /// Offset in the region.
+    pub offset: u64,
+    /// Size in bytes.
+    pub size: u64,
+}
+
+/// Whether `len` bytes at `offset` of `region` may be mapped: inside the
+/// region and, if it lists sparse areas, inside one of them.
+pub(super) fn mappable_range(region: &Region, offset: u64, len: u64) -> bool {
+    let inside = |start: u64, size: u64| {
+        offset >= start && offset - start < size && len <= size - (offset - start)
+    };
+    region.flags & bindings::VFIO_REGION_INFO_FLAG_MMAP != 0
+        && len != 0
+        && inside(0, region.size)
+        && (region.sparse.is_empty() || region.sparse.iter().any(|a| inside(a.offset, a.size)))
+}
+
+/// Pages owned by a driver, to back a region that userspace maps; the
+/// driver reads and writes them too (its region read path, say).
+///
+/// Userspace may write through a shared mapping at any time, as it may
+/// write any memory it shares with the kernel; the kernel's own accesses
+/// through [`Self::read`], [`Self::write`] and [`Self::fill`] copy bytes and
+/// are serialized by the buffer's lock, and nothing ever takes a reference
+/// to the pages' contents.
+#[pin_data]
+pub struct PageBuffer {
+    pages: KVec<Page>,
+    #[pin]
+    access: Mutex<()>,
+}
+
+impl PageBuffer {
+    /// A zeroed buffer of `size` bytes, rounded up to whole pages.
+    pub fn new(size: usize) -> impl PinInit<Self, Error> {
+        try_pin_init!(Self {
+            pages: {
+                let count = size.div_ceil(PAGE_SIZE);
+                let mut pages = KVec::with_capacity(count, GFP_KERNEL)?;
+                for _ in 0..count {
+                    pages.push(Page::alloc_page(GFP_KERNEL | __GFP_ZERO)?, GFP_KERNEL)?;
+                }
+                pages
+            },
+            access <- new_mutex!(()),
+        })
+    }
+
+    /// The size in bytes.
+    pub fn size(&self) -> usize {
+        self.pages.len() * PAGE_SIZE
+    }
+
+    /// Calls `f(page, offset in page, offset in the access, length)` for
+    /// each page that `len` bytes at `offset` touch, under the lock.
+    fn for_each_piece(
+        &self,
+        offset: usize,
+        len: usize,
+        mut f: impl FnMut(&Page, usize, usize, usize) -> Result,
+    ) -> Result {
+        let end = offset.checked_add(len).ok_or(EINVAL)?;
+        if end > self.size() {
+            return Err(EINVAL);
+        }
+        let _access = self.access.lock();
+        let mut done = 0;
+        while done < len {
+            let at = offset + done;
+            let piece = (PAGE_SIZE - at % PAGE_SIZE).min(len - done);
+            f(&self.pages[at / PAGE_SIZE], at % PAGE_SIZE, done, piece)?;
+            done += piece;
+        }
+        Ok(())
+    }
+
+    /// Copies `data.len()` bytes at `offset` out of the buffer.
+    pub fn read(&self, offset: usize, data: &mut [u8]) -> Result {
+        let dst = data.as_mut_ptr();
+        self.for_each_piece(offset, data.len(), |page, in_page, done, len| {
+            // SAFETY: `dst + done` is valid for `len` bytes of `data`; the
+            // page is only written concurrently by userspace through a
+            // mapping (see the type's doc), the kernel's writers hold the
+            // lock we hold.
+            unsafe { page.read_raw(dst.add(done), in_page, len) }
+        })
+    }
+
+    /// Copies `data` into the buffer at `offset`.
+    pub fn write(&self, offset: usize, data: &[u8]) -> Result {
+        let src = data.as_ptr();
+        self.for_each_piece(offset, data.len(), |page, in_page, done, len| {
+            // SAFETY: As in `read`, with `src + done` valid for `len` bytes.
+            unsafe { page.write_raw(src.add(done), in_page, len) }
+        })
+    }
+
+    /// Sets `len` bytes at `offset` to `byte`.
+    pub fn fill(&self, offset: usize, len: usize, byte: u8) -> Result {
+        let chunk = [byte; 64];
+        self.for_each_piece(offset, len, |page, in_page, _, len| {
+            let mut at = 0;
+            while at < len {
+                let n = (len - at).min(chunk.len());
+                // SAFETY: As in `read`, with `chunk` valid for `n` bytes.
+                unsafe { page.write_raw(chunk.as_ptr(), in_page + at, n)? };
+                at += n;
+            }
+            Ok(())
+        })
+    }
+
+    /// Maps `len` bytes from `offset` (both page multiples) into `vma`.
+    fn map_into(&self, vma: &VmaNew, offset: u64, len: usize) -> Result {
+        let first = usize::try_from(offset).map_err(|_| EINVAL)? / PAGE_SIZE;
+        let count = len / PAGE_SIZE;
+        let pages = self.pages.get(first..first + count).ok_or(EINVAL)?;
+        let vma = vma.set_mixedmap();
+        for (i, page) in pages.iter().enumerate() {
+            vma.vm_insert_page(vma.start() + i * PAGE_SIZE, page)?;
+        }
+        Ok(())
+    }
+}
+
+/// Maps the region part that the file offset `pgoff` pages in names into
+/// `vma`, after checking it against what the driver declared.
+pub(super) fn mmap<T: DeviceOps>(dev: &Device<T>, vma: &VmaNew, pgoff: usize) -> Result {
+    let start = u64::try_from(pgoff)
+        .ok()
+        .and_then(|pgoff| pgoff.checked_mul(PAGE_SIZE as u64))
+        .ok_or(EINVAL)?;
+    let (index, offset) = region::decode_pos(start)?;
+    let region = dev.region(index).ok_or(EINVAL)?;
+    let len = vma.end() - vma.start();
+    if !mappable_range(&region, offset, len as u64) {
+        return Err(EINVAL);
+    }
+    // The pages are the device's: every mapping must see the same ones.
+    if vma.flags() & virt::flags::SHARED == 0 {
+        return Err(EINVAL);
+    }
+    if vma.writable() && region.flags & bindings::VFIO_REGION_INFO_FLAG_WRITE == 0 {
+        return Err(EACCES);
+    }
+    dev.mmap_pages(index)
+        .ok_or(EINVAL)?
+        .map_into(vma, offset, len)
+}
+
+/// The `VFIO_REGION_INFO_CAP_SPARSE_MMAP` capability listing `areas`, as
+/// the bytes `vfio_info_add_capability()` copies: the header, the count,
+/// then each area. In `u64`s, so that the header is aligned.
+pub(super) fn sparse_cap(areas: &[MmapArea]) -> Result<KVec<u64>> {
+    let mut words = KVec::new();
+    words.resize(2 + 2 * areas.len(), 0u64, GFP_KERNEL)?;
+    let bytes = AsBytes::as_bytes_mut(words.as_mut_slice());
+    let mut put = |at: usize, field: &[u8]| bytes[at..at + field.len()].copy_from_slice(field);
+    // struct vfio_info_cap_header: id, version, next (filled in by VFIO).
+    put(
+        0,
+        &(bindings::VFIO_REGION_INFO_CAP_SPARSE_MMAP as u16).to_ne_bytes(),
+    );
+    put(2, &1u16.to_ne_bytes());
+    put(
+        8,
+        &u32::try_from(areas.len())
+            .map_err(|_| EINVAL)?
+            .to_ne_bytes(),
+    );
+    for (i, area) in areas.iter().enumerate() {
+        put(16 + 16 * i, &area.offset.to_ne_bytes());
+        put(24 + 16 * i, &area.size.to_ne_bytes());
+    }
+    Ok(words)
+}
+
+#[cfg(mdev_vendor_api_kunit)]
+#[kunit_tests(mdev_rs_vfio_mmap)]
+mod tests {
+    use super::*;
+
+    const P: u64 = PAGE_SIZE as u64;
+    static AREAS: [MmapArea; 2] = [
+        MmapArea {
+            offset: P,
+            size: 2 * P,
+        },
+        MmapArea {
+            offset: 8 * P,
+            size: P,
+        },
+    ];
+
+    #[test]
+    fn whole_mappable_regions() {
+        let region = Region::mappable(4 * P);
+        assert!(mappable_range(&region, 0, 4 * P));
+        assert!(mappable_range(&region, 3 * P, P));
+        assert!(!mappable_range(&region, 3 * P, 2 * P));
+        assert!(!mappable_range(&region, 4 * P, P));
+        assert!(!mappable_range(&region, 0, 0));
+        assert!(!mappable_range(&Region::read_write(4 * P), 0, P));
+    }
+
+    #[test]
+    fn sparse_regions_map_inside_one_area() {
+        let region = Region::read_write(16 * P).with_sparse(&AREAS);
+        assert!(mappable_range(&region, P, 2 * P));
+        assert!(mappable_range(&region, 2 * P, P));
+        assert!(mappable_range(&region, 8 * P, P));
+        assert!(!mappable_range(&region, 0, P));
+        assert!(!mappable_range(&region, P, 3 * P));
+        assert!(!mappable_range(&region, 3 * P, P));
+        assert!(!mappable_range(&region, u64::MAX - P, P));
+    }
+
+    #[test]
+    fn sparse_capability_layout() {
+        let words = sparse_cap(&AREAS).unwrap();
+        assert_eq!(words.len(), 6);
+        let bytes = AsBytes::as_bytes(words.as_slice());
+        assert_eq!(
+            u16::from_ne_bytes([bytes[0], bytes[1]]),
+            bindings::VFIO_REGION_INFO_CAP_SPARSE_MMAP as u16
+        );
+        assert_eq!(u32::from_ne_bytes(bytes[8..12].try_into().unwrap()), 2);
+        assert_eq!(words[2], P);
+        assert_eq!(words[5], P);
+    }
+
+    #[test]
+    fn page_buffer_crosses_pages() {
+        let buffer = KBox::pin_init(PageBuffer::new(2 * PAGE_SIZE), GFP_KERNEL).unwrap();
+        assert_eq!(buffer.size(), 2 * PAGE_SIZE);
+        buffer.write(PAGE_SIZE - 2, &[1, 2, 3, 4]).unwrap();
+        let mut back = [0u8; 6];
+        buffer.read(PAGE_SIZE - 3, &mut back).unwrap();
+        assert_eq!(back, [0, 1, 2, 3, 4, 0]);
+        buffer.fill(10, PAGE_SIZE, 0xaa).unwrap();
+        buffer.read(PAGE_SIZE + 8, &mut back).unwrap();
+        assert_eq!(back, [0xaa, 0xaa, 0, 0, 0, 0]);
+        assert_eq!(buffer.read(2 * PAGE_SIZE - 1, &mut back), Err(EINVAL));
+    }
+}
