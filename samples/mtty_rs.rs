@@ -160,8 +160,11 @@ impl vfio::DeviceOps for MttyDevice {
     ];
 
     fn region(&self, index: u32) -> Option<vfio::Region> {
-        // As the C sample: every index is readable and writable, most of
-        // them with no bytes.
+        // As the C sample: every PCI region index is readable and writable,
+        // most of them with no bytes, and there is nothing beyond them.
+        if index >= vfio::VFIO_PCI_NUM_REGIONS {
+            return None;
+        }
         let size = match index {
             vfio::VFIO_PCI_CONFIG_REGION_INDEX => CONFIG_SIZE as u64,
             vfio::VFIO_PCI_BAR0_REGION_INDEX => IO_BAR_SIZE.into(),

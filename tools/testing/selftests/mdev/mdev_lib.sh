@@ -78,7 +78,7 @@ unload_module() {
 # sample that is loaded stays: mtty, mdpy and mbochs register a static class
 # and parent device, whose releases would read their memory after rmmod.
 unload_all() {
-	for m in mdev_test_vendor mtty mdpy mbochs mdev_rs_sample mtty_rs mdev vfio_iommu_type1 vfio; do
+	for m in mdev_test_vendor mtty mdpy mbochs mdev_rs_sample mtty_rs mdpy_rs mdev vfio_iommu_type1 vfio; do
 		case $m in
 		mtty|mdpy|mbochs) kobject_release_delayed && is_loaded $m && return 0 ;;
 		esac
