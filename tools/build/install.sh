@@ -22,7 +22,7 @@ KDIR=${2:?usage: install.sh install|uninstall KDIR}
 ROOT=${INSTALL_MOD_PATH:-${DESTDIR:-}}
 # The modules this project installs, relative to updates/ (see Kbuild and
 # samples/Kbuild); the one list both directions use.
-MODULES="mdev samples/mdev_rs_sample"
+MODULES="mdev samples/mdev_rs_sample samples/mtty_rs samples/mdpy_rs"
 
 [ -r "$KDIR/include/config/kernel.release" ] ||
 	die "$KDIR is not a kernel build or headers directory; install the headers of the kernel to install for (on Debian: apt install linux-headers-\$(uname -r)) or pass KDIR=."

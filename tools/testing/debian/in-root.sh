@@ -61,8 +61,11 @@ depmod -a -b $copy "$REL"
 before=$(snapshot $copy/lib/modules/$REL)
 make -C "$SRC" install KDIR="$KDIR" INSTALL_MOD_PATH=$copy >>$log 2>&1
 point $? "make install INSTALL_MOD_PATH=... succeeds"
-check "it installs mdev.ko.xz and mdev_rs_sample.ko.xz under updates/" \
-	test -f $copy/lib/modules/$REL/updates/mdev.ko.xz -a -f $copy/lib/modules/$REL/updates/samples/mdev_rs_sample.ko.xz
+check "it installs mdev.ko.xz, and mdev_rs_sample, mtty_rs and mdpy_rs under updates/samples/" \
+	sh -c "test -f $copy/lib/modules/$REL/updates/mdev.ko.xz &&
+	       for m in mdev_rs_sample mtty_rs mdpy_rs; do
+		       test -f $copy/lib/modules/$REL/updates/samples/\$m.ko.xz || exit 1
+	       done"
 check "depmod ran: modprobe -d resolves mdev to updates/" \
 	sh -c "modprobe -d $copy -S $REL --show-depends mdev | grep -q 'updates/mdev.ko'"
 make -C "$SRC" uninstall KDIR="$KDIR" INSTALL_MOD_PATH=$copy >>$log 2>&1
@@ -126,7 +129,7 @@ point $? "depmod indexes the guest's module tree"
 # modprobe about, with everything they depend on.
 {
 	(cd "$STAGE" && ls lib/modules/"$REL"/modules.*)
-	for m in vfio vfio_iommu_type1 mdev mtty mdpy mbochs mdev_test_vendor mdev_rs_sample kvmgt; do
+	for m in vfio vfio_iommu_type1 mdev mtty mdpy mbochs mdev_test_vendor mdev_rs_sample mtty_rs mdpy_rs kvmgt; do
 		modprobe -d "$STAGE" -S "$REL" --show-depends "$m" | awk '$1 == "insmod" {print $2}'
 	done
 	(cd "$STAGE" && ls lib/modules/"$REL"/kernel/drivers/vfio/mdev/mdev.ko*)

@@ -4,7 +4,8 @@
 # `make demo`, inside the guest: load the mdev core and the C mtty sample,
 # create a mediated device through sysfs, show what it looks like, remove it;
 # then the same with the Rust sample vendor driver, whose device is also read
-# through VFIO as a VMM would (vfio_show).
+# through VFIO as a VMM would (vfio_show); then the Rust port of mtty next to
+# the C mtty, both driven by the same client.
 
 set -e
 KMOD=/lib/modules/$(uname -r)
@@ -78,6 +79,27 @@ step "vfio_show $uuid: open it through VFIO as a VMM does, and read it"
 /kselftest/mdev/vfio_show "$uuid"
 remove_device "$uuid"
 
+step "the Rust port of mtty next to the C mtty: insmod mtty_rs.ko"
+insmod "$(find "$KMOD" -name mtty_rs.ko)"
+for vendor in mtty mtty_rs; do
+	parent=$(readlink -f /sys/class/mdev_bus/$vendor)
+	step "types of $parent"
+	show_types "$parent"
+done
+step "one dual-port device of each, driven through VFIO by mtty_client --trace"
+for vendor in mtty mtty_rs; do
+	uuid=$(cat /proc/sys/kernel/random/uuid)
+	echo "$uuid" > "/sys/class/mdev_bus/$vendor/mdev_supported_types/$vendor-2/create"
+	MDEV_UUID=$uuid MDEV_MTTY_PORTS=2 /kselftest/mdev/mtty_client --trace > "/tmp/demo-$vendor.trace"
+	echo "$vendor-2 device $uuid: $(wc -l < "/tmp/demo-$vendor.trace") observations"
+	echo 1 > "/sys/bus/mdev/devices/$uuid/remove"
+done
+step "the first observations, C mtty | Rust mtty"
+head -n 12 /tmp/demo-mtty.trace > /tmp/demo-c.head
+head -n 12 /tmp/demo-mtty_rs.trace | paste -d'|' /tmp/demo-c.head -
+step "every line that differs (each one is documented in mtty_trace.allowed)"
+diff /tmp/demo-mtty.trace /tmp/demo-mtty_rs.trace || true
+
 step "unloading"
-rmmod mdev_rs_sample mtty mdev vfio_iommu_type1 vfio
+rmmod mdev_rs_sample mtty_rs mtty mdev vfio_iommu_type1 vfio
 echo "demo finished"
