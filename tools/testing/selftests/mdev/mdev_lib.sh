@@ -78,7 +78,7 @@ unload_module() {
 # sample that is loaded stays: mtty, mdpy and mbochs register a static class
 # and parent device, whose releases would read their memory after rmmod.
 unload_all() {
-	for m in mdev_test_vendor mtty mdpy mbochs mdev_rs_sample mtty_rs mdev vfio_iommu_type1 vfio; do
+	for m in mdev_test_vendor mtty mdpy mbochs mdev_rs_sample mtty_rs mdpy_rs mdev vfio_iommu_type1 vfio; do
 		case $m in
 		mtty|mdpy|mbochs) kobject_release_delayed && is_loaded $m && return 0 ;;
 		esac
@@ -254,7 +254,7 @@ ops_running_is() {
 	test "$(tv_param ops_running)" = "$1"
 }
 
-# --- Points printed at the end (vfio_mtty.sh) ------------------------------
+# --- Points printed at the end (vfio_mtty.sh, vfio_mdpy.sh) ---------------
 #
 # A test that runs client programs collects its points in the file
 # $RESULTS, one a line (pass, fail or skip, or msg for a diagnostic, then a
