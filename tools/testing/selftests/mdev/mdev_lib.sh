@@ -253,3 +253,135 @@ ktap_improvement() {
 ops_running_is() {
 	test "$(tv_param ops_running)" = "$1"
 }
+
+# --- Points printed at the end (vfio_mtty.sh, vfio_mdpy.sh) ---------------
+#
+# A test that runs client programs collects its points in the file
+# $RESULTS, one a line (pass, fail or skip, or msg for a diagnostic, then a
+# TAB and the text), and prints them all as KTAP with results_print once
+# their number is known.  $OUT is a scratch file.
+
+TAB=$(printf '\t')
+
+# point pass|fail|skip DESCRIPTION: a test point, printed at the end.
+point() {
+	printf '%s\t%s\n' "$1" "$2" >> "$RESULTS"
+}
+
+# note TEXT: a diagnostic line, printed at the end in its place.
+note() {
+	printf 'msg\t%s\n' "$1" >> "$RESULTS"
+}
+
+# check DESCRIPTION EXPECTED ACTUAL: one point comparing strings.
+check() {
+	if [ "$2" = "$3" ]; then
+		point pass "$1"
+	else
+		note "$1: expected '$2', got '$3'"
+		point fail "$1"
+	fi
+}
+
+# run_harness PREFIX PROGRAM [ARGS...]: run a kselftest harness program;
+# each of its results becomes a point "PREFIX: TEST", its diagnostics ours
+# (less the harness's own RUN/OK lines), and one more point says whether it
+# reported as many results as it planned (a crash or a bail-out does not).
+# One awk for the whole output: a process per line is slow under TCG.
+run_harness() {
+	prefix=$1
+	shift
+	"$@" > "$OUT" 2>&1
+	awk -v prefix="$prefix" -v rc=$? '
+	function point(kind, text) { printf "%s\t%s: %s\n", kind, prefix, text }
+	{ last[NR % 5] = $0 }
+	/^1\.\.[0-9]+/ && plan == "" { plan = substr($0, 4) + 0; next }
+	/^(not )?ok [0-9]+ / {
+		ran++
+		kind = /^not ok/ ? "fail" : /# [Ss][Kk][Ii][Pp]/ ? "skip" : "pass"
+		name = $0
+		sub(/^(not )?ok [0-9]+ /, "", name)
+		if (kind == "skip") {
+			reason = name
+			sub(/.*# *[Ss][Kk][Ii][Pp] */, "", reason)
+			if (reason != "")
+				reason = " (" reason ")"
+		}
+		sub(/ *# *[Ss][Kk][Ii][Pp].*/, "", name)
+		if (kind == "skip")
+			name = name reason
+		point(kind, name)
+		next
+	}
+	/^#  RUN |^# +OK  |^# Starting |^# PASSED:|^# Totals:/ { next }
+	/^#/ { text = $0; sub(/^# ?/, "", text); printf "msg\t%s\n", text }
+	END {
+		if (plan != "" && ran == plan) {
+			point("pass", "reported all " plan " planned tests (exit status " rc ")")
+			exit
+		}
+		printf "msg\t%s: planned %s tests, reported %d, exit status %s; its last lines:\n",
+			prefix, plan == "" ? "no" : plan, ran, rc
+		for (i = NR - 4; i <= NR; i++)
+			if (i > 0)
+				printf "msg\t  %s\n", last[i % 5]
+		point("fail", "reported all its planned tests")
+	}' "$OUT" >> "$RESULTS"
+}
+
+# new_device DIR TYPE: create a device of the type in DIR; prints its UUID,
+# or fails with a failed point.
+new_device() {
+	u=$(new_uuid)
+	result=$(create "$1" "$u")
+	if [ "$result" != OK ]; then
+		note "creating a $2 device in $1: $result"
+		point fail "$2: a device is created"
+		return 1
+	fi
+	echo "$u"
+}
+
+# compare_traces ALLOWED C_TRACE RUST_TRACE DESCRIPTION: one point, that a
+# C sample's transcript equals its Rust port's once the differences listed
+# in ALLOWED are applied (the format is in mtty_trace.allowed's header);
+# else the diff is printed.
+compare_traces() {
+	awk -F"$TAB" 'FNR == NR {
+		if ($0 ~ /^#/ || $0 == "" || $1 == "") next
+		map[$1] = $2
+		next
+	}
+	$0 in map { if (map[$0] != "") print map[$0]; next }
+	{ print }' "$1" "$2" > "$OUT.c"
+	awk -F"$TAB" 'FNR == NR {
+		if ($0 ~ /^#/ || $0 == "") next
+		if ($1 == "") extra[$2] = 1
+		next
+	}
+	!($0 in extra) { print }' "$1" "$3" > "$OUT.rust"
+	if diff -u "$OUT.c" "$OUT.rust" > "$OUT"; then
+		point pass "$4"
+	else
+		note "$2 (C, allowed differences applied) against $3:"
+		while IFS= read -r line; do note "  $line"; done < "$OUT"
+		point fail "$4"
+	fi
+	rm -f "$OUT.c" "$OUT.rust"
+}
+
+# results_print: the KTAP header and plan, then every point and diagnostic
+# of $RESULTS in its order; removes $RESULTS and $OUT.
+results_print() {
+	ktap_print_header
+	ktap_set_plan "$(grep -vc '^msg' "$RESULTS")"
+	while IFS="$TAB" read -r kind text; do
+		case $kind in
+		pass) ktap_test_pass "$text" ;;
+		fail) ktap_test_fail "$text" ;;
+		skip) ktap_test_skip "$text" ;;
+		*) printf '# %s\n' "$text" ;;
+		esac
+	done < "$RESULTS"
+	rm -f "$RESULTS" "$OUT"
+}
