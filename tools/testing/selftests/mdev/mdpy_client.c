@@ -63,6 +63,7 @@
 #include <linux/vfio.h>
 
 #include "kselftest_harness.h"
+#include "vfio_dev.h"
 
 /* What mdpy emulates. */
 #define MDPY_VENDOR_ID		0x1b36	/* Red Hat */
@@ -95,130 +96,6 @@
 			 sizeof(uint32_t))
 /* What the client fills its plane arguments with before the ioctl. */
 #define PLANE_FILL	0xa5
-
-/* --- Opening a device as a VMM does (as vfio_client.c does) --- */
-
-struct vfio_dev {
-	const char *uuid;
-	int container, group, device;
-	struct vfio_region_info config;
-	char why[PATH_MAX + 64];	/* what failed, for the message */
-};
-
-/* Record what failed, with errno's text; returns -1. */
-static int vfio_dev_fail(struct vfio_dev *dev, const char *what)
-{
-	snprintf(dev->why, sizeof(dev->why), "%s: %s", what,
-		 errno ? strerror(errno) : "unexpected answer");
-	return -1;
-}
-
-/* Get (again) the device fd of an opened group. */
-static int vfio_dev_get_device(struct vfio_dev *dev)
-{
-	dev->device = ioctl(dev->group, VFIO_GROUP_GET_DEVICE_FD, dev->uuid);
-	if (dev->device < 0)
-		return vfio_dev_fail(dev, "VFIO_GROUP_GET_DEVICE_FD");
-	return 0;
-}
-
-/*
- * Open the mediated device MDEV_UUID and the info of its config region.
- * Returns -1 and says why in dev->why, so that --trace can use it too.
- */
-static int vfio_dev_open(struct vfio_dev *dev)
-{
-	struct vfio_group_status status = { .argsz = sizeof(status) };
-	char path[PATH_MAX], link[PATH_MAX];
-	ssize_t n;
-
-	dev->container = dev->group = dev->device = -1;
-	dev->why[0] = '\0';
-	errno = 0;
-	dev->uuid = getenv("MDEV_UUID");
-	if (!dev->uuid)
-		return vfio_dev_fail(dev, "MDEV_UUID is not set");
-	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/iommu_group", dev->uuid);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n <= 0)
-		return vfio_dev_fail(dev, path);
-	link[n] = '\0';
-
-	dev->container = open("/dev/vfio/vfio", O_RDWR);
-	if (dev->container < 0)
-		return vfio_dev_fail(dev, "/dev/vfio/vfio");
-	errno = 0;
-	if (ioctl(dev->container, VFIO_GET_API_VERSION) != VFIO_API_VERSION)
-		return vfio_dev_fail(dev, "VFIO_GET_API_VERSION");
-	if (ioctl(dev->container, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) != 1)
-		return vfio_dev_fail(dev, "VFIO_CHECK_EXTENSION (type1v2)");
-
-	snprintf(path, sizeof(path), "/dev/vfio/%s", strrchr(link, '/') + 1);
-	dev->group = open(path, O_RDWR);
-	if (dev->group < 0)
-		return vfio_dev_fail(dev, path);
-	if (ioctl(dev->group, VFIO_GROUP_GET_STATUS, &status))
-		return vfio_dev_fail(dev, "VFIO_GROUP_GET_STATUS");
-	errno = 0;
-	if (!(status.flags & VFIO_GROUP_FLAGS_VIABLE))
-		return vfio_dev_fail(dev, "the group is not viable");
-	if (ioctl(dev->group, VFIO_GROUP_SET_CONTAINER, &dev->container))
-		return vfio_dev_fail(dev, "VFIO_GROUP_SET_CONTAINER");
-	if (ioctl(dev->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
-		return vfio_dev_fail(dev, "VFIO_SET_IOMMU");
-	if (vfio_dev_get_device(dev))
-		return -1;
-
-	dev->config.argsz = sizeof(dev->config);
-	dev->config.index = VFIO_PCI_CONFIG_REGION_INDEX;
-	if (ioctl(dev->device, VFIO_DEVICE_GET_REGION_INFO, &dev->config))
-		return vfio_dev_fail(dev, "VFIO_DEVICE_GET_REGION_INFO (config)");
-	return 0;
-}
-
-static void vfio_dev_close(struct vfio_dev *dev)
-{
-	if (dev->device >= 0)
-		close(dev->device);
-	if (dev->group >= 0)
-		close(dev->group);
-	if (dev->container >= 0)
-		close(dev->container);
-	dev->container = dev->group = dev->device = -1;
-}
-
-static ssize_t config_read(struct vfio_dev *dev, void *buf, size_t len, off_t off)
-{
-	return pread(dev->device, buf, len, dev->config.offset + off);
-}
-
-static ssize_t config_write(struct vfio_dev *dev, const void *buf, size_t len, off_t off)
-{
-	return pwrite(dev->device, buf, len, dev->config.offset + off);
-}
-
-/* VFIO_DEVICE_SET_IRQS with start 0 and SIZE bytes of DATA. */
-static int set_irqs(struct vfio_dev *dev, uint32_t flags, uint32_t index, uint32_t count,
-		    const void *data, size_t size)
-{
-	struct vfio_irq_set *set = calloc(1, sizeof(*set) + size);
-	int ret, saved;
-
-	if (!set)
-		return -1;
-	set->argsz = sizeof(*set) + size;
-	set->flags = flags;
-	set->index = index;
-	set->start = 0;
-	set->count = count;
-	if (size)
-		memcpy(set->data, data, size);
-	ret = ioctl(dev->device, VFIO_DEVICE_SET_IRQS, set);
-	saved = errno;
-	free(set);
-	errno = saved;
-	return ret;
-}
 
 /* --- The mdpy device --- */
 
@@ -479,34 +356,6 @@ static uint8_t *map_bar0(struct __test_metadata *_metadata, struct mdpy *m, uint
 }
 
 #define FB_MAP()	map_bar0(_metadata, &self->m, &self->fb)
-
-/* Read a little-endian config field of LEN (1, 2 or 4) bytes. */
-static uint32_t config_get(struct __test_metadata *_metadata, struct vfio_dev *dev,
-			   off_t off, size_t len)
-{
-	uint8_t buf[4] = { 0 };
-	uint32_t value = 0;
-	size_t i;
-
-	ASSERT_EQ((ssize_t)len, config_read(dev, buf, len, off))
-		TH_LOG("config read of %zu bytes at 0x%lx: %s", len, (long)off, strerror(errno));
-	for (i = len; i > 0; i--)
-		value = value << 8 | buf[i - 1];
-	return value;
-}
-
-/* Write a little-endian config field of LEN (1, 2 or 4) bytes. */
-static void config_set(struct __test_metadata *_metadata, struct vfio_dev *dev,
-		       off_t off, size_t len, uint32_t value)
-{
-	uint8_t buf[4];
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		buf[i] = value >> (8 * i);
-	ASSERT_EQ((ssize_t)len, config_write(dev, buf, len, off))
-		TH_LOG("config write of %zu bytes at 0x%lx: %s", len, (long)off, strerror(errno));
-}
 
 #define CFG_GET(off, len)		config_get(_metadata, &self->m.dev, off, len)
 #define CFG_SET(off, len, value)	config_set(_metadata, &self->m.dev, off, len, value)

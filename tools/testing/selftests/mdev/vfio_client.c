@@ -48,6 +48,7 @@
 #include <linux/vfio.h>
 
 #include "kselftest_harness.h"
+#include "vfio_dev.h"
 
 static unsigned long env_ulong(const char *name)
 {
@@ -56,105 +57,18 @@ static unsigned long env_ulong(const char *name)
 	return value ? strtoul(value, NULL, 0) : 0;
 }
 
-/* --- Opening a device as a VMM does, shared by the fixtures --- */
-
-struct vfio_dev {
-	const char *uuid;
-	int container, group, device;
-	struct vfio_region_info config;
-};
-
-/* Get (again) the device fd of an opened group. */
-static void vfio_dev_get_device(struct __test_metadata *_metadata, struct vfio_dev *dev)
-{
-	dev->device = ioctl(dev->group, VFIO_GROUP_GET_DEVICE_FD, dev->uuid);
-	ASSERT_LE(0, dev->device) TH_LOG("VFIO_GROUP_GET_DEVICE_FD: %s", strerror(errno));
-}
+/* --- Opening a device as a VMM does (vfio_dev.h), as a fixture's check --- */
 
 /* Open the mediated device MDEV_UUID and the info of its config region. */
-static void vfio_dev_open(struct __test_metadata *_metadata, struct vfio_dev *dev)
+static void open_device(struct __test_metadata *_metadata, struct vfio_dev *dev)
 {
-	struct vfio_group_status status = { .argsz = sizeof(status) };
-	char path[PATH_MAX], link[PATH_MAX];
-	ssize_t n;
-
-	dev->container = dev->group = dev->device = -1;
-	dev->uuid = getenv("MDEV_UUID");
-	ASSERT_NE(NULL, dev->uuid) TH_LOG("MDEV_UUID is not set");
-	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/iommu_group", dev->uuid);
-	n = readlink(path, link, sizeof(link) - 1);
-	ASSERT_GT(n, 0) TH_LOG("%s: %s", path, strerror(errno));
-	link[n] = '\0';
-
-	dev->container = open("/dev/vfio/vfio", O_RDWR);
-	ASSERT_LE(0, dev->container) TH_LOG("/dev/vfio/vfio: %s", strerror(errno));
-	ASSERT_EQ(VFIO_API_VERSION, ioctl(dev->container, VFIO_GET_API_VERSION));
-	ASSERT_EQ(1, ioctl(dev->container, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU));
-
-	snprintf(path, sizeof(path), "/dev/vfio/%s", strrchr(link, '/') + 1);
-	dev->group = open(path, O_RDWR);
-	ASSERT_LE(0, dev->group) TH_LOG("%s: %s", path, strerror(errno));
-	ASSERT_EQ(0, ioctl(dev->group, VFIO_GROUP_GET_STATUS, &status));
-	ASSERT_TRUE(status.flags & VFIO_GROUP_FLAGS_VIABLE);
-	ASSERT_EQ(0, ioctl(dev->group, VFIO_GROUP_SET_CONTAINER, &dev->container));
-	ASSERT_EQ(0, ioctl(dev->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
-		TH_LOG("VFIO_SET_IOMMU: %s", strerror(errno));
-
-	vfio_dev_get_device(_metadata, dev);
-
-	dev->config.argsz = sizeof(dev->config);
-	dev->config.index = VFIO_PCI_CONFIG_REGION_INDEX;
-	ASSERT_EQ(0, ioctl(dev->device, VFIO_DEVICE_GET_REGION_INFO, &dev->config))
-		TH_LOG("VFIO_DEVICE_GET_REGION_INFO (config): %s", strerror(errno));
+	ASSERT_EQ(0, vfio_dev_open(dev)) TH_LOG("%s", dev->why);
 }
 
-static void vfio_dev_close(struct vfio_dev *dev)
+/* Get (again) the device fd of an opened group. */
+static void reopen_device(struct __test_metadata *_metadata, struct vfio_dev *dev)
 {
-	if (dev->device >= 0)
-		close(dev->device);
-	if (dev->group >= 0)
-		close(dev->group);
-	if (dev->container >= 0)
-		close(dev->container);
-	dev->container = dev->group = dev->device = -1;
-}
-
-static ssize_t config_read(struct vfio_dev *dev, void *buf, size_t len, off_t off)
-{
-	return pread(dev->device, buf, len, dev->config.offset + off);
-}
-
-static ssize_t config_write(struct vfio_dev *dev, const void *buf, size_t len, off_t off)
-{
-	return pwrite(dev->device, buf, len, dev->config.offset + off);
-}
-
-/* Read a little-endian config field of LEN (1, 2 or 4) bytes. */
-static uint32_t config_get(struct __test_metadata *_metadata, struct vfio_dev *dev,
-			   off_t off, size_t len)
-{
-	uint8_t buf[4] = { 0 };
-	uint32_t value = 0;
-	size_t i;
-
-	ASSERT_EQ((ssize_t)len, config_read(dev, buf, len, off))
-		TH_LOG("config read of %zu bytes at 0x%lx: %s", len, (long)off, strerror(errno));
-	for (i = len; i > 0; i--)
-		value = value << 8 | buf[i - 1];
-	return value;
-}
-
-/* Write a little-endian config field of LEN (1, 2 or 4) bytes. */
-static void config_set(struct __test_metadata *_metadata, struct vfio_dev *dev,
-		       off_t off, size_t len, uint32_t value)
-{
-	uint8_t buf[4];
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		buf[i] = value >> (8 * i);
-	ASSERT_EQ((ssize_t)len, config_write(dev, buf, len, off))
-		TH_LOG("config write of %zu bytes at 0x%lx: %s", len, (long)off, strerror(errno));
+	ASSERT_EQ(0, vfio_dev_get_device(dev)) TH_LOG("%s", dev->why);
 }
 
 /* --- vfio_mdev: what any PCI mediated device offers --- */
@@ -165,7 +79,7 @@ FIXTURE(vfio_mdev) {
 
 FIXTURE_SETUP(vfio_mdev)
 {
-	vfio_dev_open(_metadata, &self->dev);
+	open_device(_metadata, &self->dev);
 }
 
 FIXTURE_TEARDOWN(vfio_mdev)
@@ -261,7 +175,7 @@ FIXTURE(sample) {
 FIXTURE_SETUP(sample)
 {
 	self->efd = -1;
-	vfio_dev_open(_metadata, &self->dev);
+	open_device(_metadata, &self->dev);
 	self->bar0.argsz = sizeof(self->bar0);
 	self->bar0.index = VFIO_PCI_BAR0_REGION_INDEX;
 	ASSERT_EQ(0, ioctl(self->dev.device, VFIO_DEVICE_GET_REGION_INFO, &self->bar0))
@@ -328,29 +242,6 @@ static void bar_write_ro(FIXTURE_DATA(sample) *self, off_t off, uint32_t value)
 		ksft_print_msg("write of read-only %s failed: %s\n", reg_name(off), strerror(errno));
 }
 
-/* VFIO_DEVICE_SET_IRQS with start 0 and SIZE bytes of DATA. */
-static int set_irqs(struct vfio_dev *dev, uint32_t flags, uint32_t index, uint32_t count,
-		    const void *data, size_t size)
-{
-	struct vfio_irq_set *set = calloc(1, sizeof(*set) + size);
-	int ret, saved;
-
-	if (!set)
-		return -1;
-	set->argsz = sizeof(*set) + size;
-	set->flags = flags;
-	set->index = index;
-	set->start = 0;
-	set->count = count;
-	if (size)
-		memcpy(set->data, data, size);
-	ret = ioctl(dev->device, VFIO_DEVICE_SET_IRQS, set);
-	saved = errno;
-	free(set);
-	errno = saved;
-	return ret;
-}
-
 /* Arm FD (or disarm with -1) as the INTx trigger. */
 static int intx_set_eventfd(struct vfio_dev *dev, int32_t fd)
 {
@@ -365,14 +256,6 @@ static void arm_eventfd(struct __test_metadata *_metadata, FIXTURE_DATA(sample) 
 	ASSERT_LE(0, self->efd) TH_LOG("eventfd: %s", strerror(errno));
 	ASSERT_EQ(0, intx_set_eventfd(&self->dev, self->efd))
 		TH_LOG("SET_IRQS arming the INTx eventfd: %s", strerror(errno));
-}
-
-/* poll() FD for input: 1 if readable, 0 on timeout. */
-static int poll_in(int fd, int timeout_ms)
-{
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-
-	return poll(&pfd, 1, timeout_ms);
 }
 
 /* The eventfd fires within IRQ_TIMEOUT_MS, once. */
@@ -696,7 +579,7 @@ TEST_F(sample, close_disarms)
 	arm_eventfd(_metadata, self);
 	close(self->dev.device);
 	self->dev.device = -1;
-	vfio_dev_get_device(_metadata, &self->dev);
+	reopen_device(_metadata, &self->dev);
 	bar_set(_metadata, self, SAMPLE_DOORBELL, 1);
 	expect_no_irq(_metadata, self, "doorbell after the device fd was closed and reopened");
 }
@@ -769,7 +652,7 @@ FIXTURE_SETUP(mmap)
 	};
 
 	self->bar2 = NULL;
-	vfio_dev_open(_metadata, &self->dev);
+	open_device(_metadata, &self->dev);
 	/* The first call tells the size the capabilities need. */
 	ASSERT_EQ(0, ioctl(self->dev.device, VFIO_DEVICE_GET_REGION_INFO, &probe))
 		TH_LOG("VFIO_DEVICE_GET_REGION_INFO (BAR2): %s", strerror(errno));
@@ -897,7 +780,7 @@ FIXTURE(request) {
 FIXTURE_SETUP(request)
 {
 	self->efd = -1;
-	vfio_dev_open(_metadata, &self->dev);
+	open_device(_metadata, &self->dev);
 }
 
 FIXTURE_TEARDOWN(request)
