@@ -31,7 +31,9 @@ $(mdev_vendor_bindings): mdev_bindgen_allow := \
 	--allowlist-function '_vfio_alloc_device|vfio_register_emulated_iommu_dev' \
 	--allowlist-function 'vfio_unregister_group_dev|vfio_set_irqs_validate_and_prepare' \
 	--allowlist-function 'vfio_info_add_capability' \
-	--allowlist-function 'vfio_iommufd_emulated_.*'
+	--allowlist-function 'vfio_iommufd_emulated_.*' \
+	--allowlist-function 'vfio_(un)?pin_pages|vfio_dma_rw' \
+	--allowlist-var 'IOMMU_(READ|WRITE)'
 $(mdev_vendor_bindings): $(mdev_rs_dir)/vendor_bindings.h FORCE
 	$(call if_changed_dep,mdev_bindgen)
 targets += mdev_vendor_bindings_generated.rs

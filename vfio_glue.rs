@@ -27,12 +27,17 @@
 //! - When the device is to be unregistered while userspace holds it open,
 //!   VFIO's request reaches [`DeviceOps::request`], by default relayed to
 //!   userspace through the request interrupt ([`Irq::request`]).
+//! - The driver reaches guest memory with [`Device::dma_read`],
+//!   [`Device::dma_write`] and [`Device::pin`] ([`dma`](mod@dma)); the glue
+//!   unpins what userspace unmaps (after [`DeviceOps::dma_unmap`]) and what
+//!   is left at close.
 //!
 //! # Locking
 //!
-//! VFIO calls `open` and `close` under its own per-device-set mutex, and
-//! everything else with no lock held, possibly from several threads at once:
-//! a driver protects its state itself.
+//! VFIO calls `open` and `close` under its own per-device-set mutex,
+//! `dma_unmap` under its IOMMU's device list mutex, and everything else with
+//! no lock held, possibly from several threads at once: a driver protects
+//! its state itself.
 
 use super::{bindings, mdev};
 use core::{mem::size_of, ops::Deref, ptr::NonNull};
@@ -51,6 +56,8 @@ use kernel::{
     uaccess::{UserPtr, UserSlice},
 };
 
+#[path = "vfio_glue/dma.rs"]
+mod dma;
 #[path = "vfio_glue/irq.rs"]
 mod irq;
 #[path = "vfio_glue/mmap.rs"]
@@ -60,6 +67,7 @@ mod region;
 #[path = "vfio_glue/uapi.rs"]
 mod uapi;
 
+pub use dma::{PinnedPages, PIN_MAX_PAGES};
 pub use irq::Irq;
 use irq::{EventFd, SetData, Vectors};
 pub use mmap::{MmapArea, PageBuffer};
@@ -83,8 +91,8 @@ pub const REGION_SHIFT: u32 = 40;
 
 /// The operations of a VFIO device, implemented by its per-device state.
 ///
-/// `open`, `close`, `reset`, `ioctl` and `request` are optional; a device
-/// with `reset` reports `VFIO_DEVICE_FLAGS_RESET`.
+/// `open`, `close`, `reset`, `ioctl`, `request` and `dma_unmap` are
+/// optional; a device with `reset` reports `VFIO_DEVICE_FLAGS_RESET`.
 #[vtable]
 pub trait DeviceOps: Send + Sync + Sized + 'static {
     /// The name of the device's ops (shown in VFIO's debug output).
@@ -153,6 +161,15 @@ pub trait DeviceOps: Send + Sync + Sized + 'static {
     fn request(_dev: &Device<Self>, _count: u32) {
         build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
     }
+
+    /// Userspace unmaps the `length` bytes of IOVA at `iova`, in which some
+    /// device of its container or IOAS has pinned pages (not necessarily
+    /// this one). The driver stops using that memory and may unpin its pins
+    /// there ([`Device::unpin`]); when this returns, the glue unpins every
+    /// pin of the device that overlaps the range (see [`dma`](mod@dma)).
+    fn dma_unmap(_dev: &Device<Self>, _iova: u64, _length: u64) {
+        build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
 }
 
 /// A VFIO device with the driver's state `T`, as VFIO allocated it.
@@ -161,12 +178,13 @@ pub trait DeviceOps: Send + Sync + Sized + 'static {
 ///
 /// - `vdev` comes first: VFIO allocates the whole struct and hands out
 ///   pointers to `vdev` (`_vfio_alloc_device` requires offset 0).
-/// - Once `live` is true, `irqs` and `data` are initialized and pinned,
-///   until `release_callback` drops them.
+/// - Once `live` is true, `irqs`, `pins` and `data` are initialized and
+///   pinned, until `release_callback` drops them.
 #[repr(C)]
 pub struct Device<T: DeviceOps> {
     vdev: Opaque<bindings::vfio_device>,
     irqs: Mutex<Vectors<EventFd>>,
+    pins: Mutex<dma::Pins>,
     live: bool,
     data: T,
 }
@@ -224,11 +242,7 @@ impl<T: DeviceOps> Device<T> {
     const VTABLE: bindings::vfio_device_ops = bindings::vfio_device_ops {
         name: T::NAME.as_ptr().cast_mut().cast(),
         release: Some(release_callback::<T>),
-        open_device: if T::HAS_OPEN {
-            Some(open_callback::<T>)
-        } else {
-            None
-        },
+        open_device: Some(open_callback::<T>),
         close_device: Some(close_callback::<T>),
         read: Some(read_callback::<T>),
         write: Some(write_callback::<T>),
@@ -240,6 +254,7 @@ impl<T: DeviceOps> Device<T> {
             None
         },
         get_region_info_caps: Some(region_info_callback::<T>),
+        dma_unmap: Some(dma_unmap_callback::<T>),
         #[cfg(CONFIG_IOMMUFD)]
         bind_iommufd: Some(bindings::vfio_iommufd_emulated_bind),
         #[cfg(CONFIG_IOMMUFD)]
@@ -353,6 +368,9 @@ impl<T: DeviceOps> Registration<T> {
         unsafe {
             init.__pinned_init(&raw mut (*raw).data)?;
             if let Err(never) = new_mutex!(vectors).__pinned_init(&raw mut (*raw).irqs) {
+                match never {}
+            }
+            if let Err(never) = new_mutex!(dma::Pins::new()).__pinned_init(&raw mut (*raw).pins) {
                 match never {}
             }
             (*raw).live = true;
@@ -474,6 +492,7 @@ unsafe extern "C" fn release_callback<T: DeviceOps>(vdev: *mut bindings::vfio_de
         if (*dev).live {
             core::ptr::drop_in_place(&raw mut (*dev).data);
             core::ptr::drop_in_place(&raw mut (*dev).irqs);
+            core::ptr::drop_in_place(&raw mut (*dev).pins);
         }
     }
     // Last: after this, `parent_unregistered` may let the module go.
@@ -486,7 +505,11 @@ unsafe extern "C" fn release_callback<T: DeviceOps>(vdev: *mut bindings::vfio_de
 unsafe extern "C" fn open_callback<T: DeviceOps>(vdev: *mut bindings::vfio_device) -> c_int {
     // SAFETY: Guaranteed by the caller.
     let dev = unsafe { Device::<T>::from_vdev(vdev) };
-    from_result(|| T::open(dev).map(|()| 0))
+    dev.dma_open();
+    if !T::HAS_OPEN {
+        return 0;
+    }
+    from_result(|| T::open(dev).inspect_err(|_| dev.dma_close()).map(|()| 0))
 }
 
 /// # Safety
@@ -499,6 +522,23 @@ unsafe extern "C" fn close_callback<T: DeviceOps>(vdev: *mut bindings::vfio_devi
     if T::HAS_CLOSE {
         T::close(dev);
     }
+    dev.dma_close();
+}
+
+/// # Safety
+///
+/// `vdev` must belong to a live `Device<T>`.
+unsafe extern "C" fn dma_unmap_callback<T: DeviceOps>(
+    vdev: *mut bindings::vfio_device,
+    iova: u64,
+    length: u64,
+) {
+    // SAFETY: Guaranteed by the caller.
+    let dev = unsafe { Device::<T>::from_vdev(vdev) };
+    if T::HAS_DMA_UNMAP {
+        T::dma_unmap(dev, iova, length);
+    }
+    dev.dma_unmapped(iova, length);
 }
 
 /// # Safety

@@ -10,13 +10,20 @@
 //!   memory BAR0 that can be sized, an interrupt line and pin (INTA);
 //! - behind BAR0, 32-bit registers, accessed 4 bytes at a time:
 //!
-//!   | offset | name      | access                                           |
-//!   |--------|-----------|--------------------------------------------------|
-//!   | 0x00   | MAGIC     | read-only, [`MAGIC`]                             |
-//!   | 0x04   | SCRATCH   | read-write                                       |
-//!   | 0x08   | COUNTER   | a read returns it, then adds one; a write sets it |
-//!   | 0x0c   | DOORBELL  | a write raises INTx through the VFIO eventfd      |
-//!   | 0x10   | IRQ_COUNT | read-only, doorbell writes since reset           |
+//!   | offset | name        | access                                           |
+//!   |--------|-------------|--------------------------------------------------|
+//!   | 0x00   | MAGIC       | read-only, [`MAGIC`]                             |
+//!   | 0x04   | SCRATCH     | read-write                                       |
+//!   | 0x08   | COUNTER     | a read returns it, then adds one; a write sets it |
+//!   | 0x0c   | DOORBELL    | a write raises INTx through the VFIO eventfd      |
+//!   | 0x10   | IRQ_COUNT   | read-only, doorbell writes since reset           |
+//!   | 0x14   | DMA_ADDR_LO | read-write, bits 31:0 of the IOVA of a command   |
+//!   | 0x18   | DMA_ADDR_HI | read-write, bits 63:32 of that IOVA              |
+//!   | 0x1c   | DMA_LEN     | read-write, bytes a copy writes                  |
+//!   | 0x20   | DMA_CMD     | a write runs a DMA command (below); reads 0      |
+//!   | 0x24   | DMA_STATUS  | read-only, 0 or the positive errno of the last command |
+//!   | 0x28   | DMA_PINNED  | read-only, guest pages the device has pinned now |
+//!   | 0x2c   | DMA_UNMAPS  | read-only, `dma_unmap` calls since reset          |
 //!
 //! - behind BAR2, 64 KiB of memory that userspace may read and write through
 //!   the region, and map where the region's sparse-mmap capability says:
@@ -24,9 +31,23 @@
 //! - the request interrupt, relayed to userspace when the device is
 //!   removed while it is open.
 //!
-//! `VFIO_DEVICE_RESET` puts registers and config space back as created
-//! (BAR2's memory is left as it is).
-//! See Documentation/rust-vendor-driver.rst for a walkthrough.
+//! The DMA commands, on guest memory at DMA_ADDR (an IOVA of the VFIO
+//! container):
+//!
+//! - 1, copy: writes DMA_LEN bytes (1 to [`DMA_MAX_LEN`]) of the pattern
+//!   [`dma_pattern`] there;
+//! - 2, pin: pins the guest page that holds DMA_ADDR; one pin at a time
+//!   (`EBUSY` while one is held);
+//! - 3, unpin: unpins that page (`EINVAL` if none is pinned).
+//!
+//! Any other command, or a copy of 0 or more than [`DMA_MAX_LEN`] bytes,
+//! sets DMA_STATUS to `EINVAL`. When userspace unmaps the IOVA of the pinned
+//! page, the device unpins it (its `dma_unmap`); closing the device drops the
+//! pin, which the VFIO glue then unpins.
+//!
+//! `VFIO_DEVICE_RESET` puts registers and config space back as created, and
+//! unpins the pinned page (BAR2's memory is left as it is). See
+//! Documentation/rust-vendor-driver.rst for a walkthrough.
 
 use core::fmt::{self, Write};
 use kernel::{faux, new_mutex, prelude::*, sync::Mutex};
@@ -53,6 +74,15 @@ module! {
 const VENDOR_ID: u16 = 0x1b36;
 /// What MAGIC reads.
 pub const MAGIC: u32 = 0x4d44_5253;
+/// The most bytes one DMA copy writes: a copy is staged in a kernel buffer,
+/// so it is kept small.
+pub const DMA_MAX_LEN: u32 = 4096;
+
+/// Byte `i` of what a DMA copy writes: its offset in the copy, modulo 256,
+/// XOR 0x5a (so that neither a zeroed nor an untouched buffer matches).
+pub fn dma_pattern(i: usize) -> u8 {
+    (i % 256) as u8 ^ 0x5a
+}
 
 /// Size of BAR2, memory the device owns.
 const BAR2_SIZE: usize = 64 * 1024;
@@ -160,7 +190,11 @@ impl vfio::DeviceOps for SampleDevice {
         match index {
             vfio::VFIO_PCI_CONFIG_REGION_INDEX => regs.config_read(offset, data),
             vfio::VFIO_PCI_BAR0_REGION_INDEX => {
-                let value = regs.bar0_read(bar0_register(offset, data.len(), dev.model)?);
+                let value = match bar0_register(offset, data.len(), dev.model)? {
+                    // The VFIO glue counts the pins.
+                    REG_DMA_PINNED => u32::try_from(dev.pinned_pages()).unwrap_or(u32::MAX),
+                    register => regs.bar0_read(register),
+                };
                 data.copy_from_slice(&value.to_le_bytes());
                 Ok(())
             }
@@ -181,7 +215,17 @@ impl vfio::DeviceOps for SampleDevice {
                 }
                 vfio::VFIO_PCI_BAR0_REGION_INDEX => {
                     let value = u32::from_le_bytes(data.try_into().map_err(|_| EINVAL)?);
-                    regs.bar0_write(bar0_register(offset, data.len(), dev.model)?, value)
+                    match regs.bar0_write(bar0_register(offset, data.len(), dev.model)?, value) {
+                        Action::None => false,
+                        Action::Doorbell => true,
+                        Action::Dma(command) => {
+                            // Under the register lock: the pin it may take
+                            // or give back is kept in the registers.
+                            let result = run_dma(dev, &mut regs, command);
+                            regs.dma_done(result);
+                            false
+                        }
+                    }
                 }
                 _ => return Err(EINVAL),
             }
@@ -192,9 +236,53 @@ impl vfio::DeviceOps for SampleDevice {
         Ok(())
     }
 
+    fn close(dev: &vfio::Device<Self>) {
+        // The VFIO glue unpins, after this, whatever the device still has
+        // pinned: forgetting the receipt is enough.
+        dev.regs.lock().pinned = None;
+    }
+
     fn reset(dev: &vfio::Device<Self>) -> Result {
-        *dev.regs.lock() = Registers::new(dev.model);
+        let mut regs = dev.regs.lock();
+        if let Some(pinned) = regs.pinned.take() {
+            // Fails only if the page was unpinned already: either way, it
+            // is not pinned any more.
+            let _ = dev.unpin(pinned);
+        }
+        *regs = Registers::new(dev.model);
         Ok(())
+    }
+
+    fn dma_unmap(dev: &vfio::Device<Self>, iova: u64, length: u64) {
+        let mut regs = dev.regs.lock();
+        regs.dma_unmaps = regs.dma_unmaps.wrapping_add(1);
+        // The device stops using the page and gives it back itself, as a
+        // driver should; the glue would unpin it otherwise.
+        if let Some(pinned) = regs.pinned.take_if(|pinned| pinned.overlaps(iova, length)) {
+            // Only fails if it was unpinned already, which is the aim.
+            let _ = dev.unpin(pinned);
+        }
+    }
+}
+
+/// Runs a DMA `command` of the device `dev`, whose registers `regs` are.
+fn run_dma(dev: &vfio::Device<SampleDevice>, regs: &mut Registers, command: DmaCommand) -> Result {
+    match command {
+        DmaCommand::Copy { iova, len } => {
+            let mut bytes = KVec::with_capacity(len, GFP_KERNEL)?;
+            for i in 0..len {
+                bytes.push(dma_pattern(i), GFP_KERNEL)?;
+            }
+            dev.dma_write(iova, &bytes)
+        }
+        DmaCommand::Pin { iova } => {
+            if regs.pinned.is_some() {
+                return Err(EBUSY);
+            }
+            regs.pinned = Some(dev.pin(iova, 1, true)?);
+            Ok(())
+        }
+        DmaCommand::Unpin => dev.unpin(regs.pinned.take().ok_or(EINVAL)?),
     }
 }
 
@@ -217,6 +305,39 @@ const REG_SCRATCH: u32 = 0x04;
 const REG_COUNTER: u32 = 0x08;
 const REG_DOORBELL: u32 = 0x0c;
 const REG_IRQ_COUNT: u32 = 0x10;
+const REG_DMA_ADDR_LO: u32 = 0x14;
+const REG_DMA_ADDR_HI: u32 = 0x18;
+const REG_DMA_LEN: u32 = 0x1c;
+const REG_DMA_CMD: u32 = 0x20;
+const REG_DMA_STATUS: u32 = 0x24;
+const REG_DMA_PINNED: u32 = 0x28;
+const REG_DMA_UNMAPS: u32 = 0x2c;
+
+const DMA_CMD_COPY: u32 = 1;
+const DMA_CMD_PIN: u32 = 2;
+const DMA_CMD_UNPIN: u32 = 3;
+
+/// A DMA command, decoded from DMA_CMD and the registers it reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum DmaCommand {
+    /// Write `len` bytes of the pattern at `iova`.
+    Copy { iova: u64, len: usize },
+    /// Pin the page that holds `iova`.
+    Pin { iova: u64 },
+    /// Unpin the pinned page.
+    Unpin,
+}
+
+/// What a BAR0 write asks the device to do beyond changing registers.
+#[derive(Debug, PartialEq, Eq)]
+enum Action {
+    /// Nothing more.
+    None,
+    /// Raise INTx.
+    Doorbell,
+    /// Run a DMA command, then report its result with `dma_done`.
+    Dma(DmaCommand),
+}
 
 /// The state a guest can change: config space and the BAR0 registers.
 struct Registers {
@@ -224,6 +345,12 @@ struct Registers {
     scratch: u32,
     counter: u32,
     irq_count: u32,
+    dma_addr: u64,
+    dma_len: u32,
+    dma_status: u32,
+    dma_unmaps: u32,
+    /// The page pinned by the pin command.
+    pinned: Option<vfio::PinnedPages>,
 }
 
 impl Registers {
@@ -244,6 +371,11 @@ impl Registers {
             scratch: 0,
             counter: 0,
             irq_count: 0,
+            dma_addr: 0,
+            dma_len: 0,
+            dma_status: 0,
+            dma_unmaps: 0,
+            pinned: None,
         }
     }
 
@@ -292,22 +424,56 @@ impl Registers {
                 value
             }
             REG_IRQ_COUNT => self.irq_count,
+            REG_DMA_ADDR_LO => self.dma_addr as u32,
+            REG_DMA_ADDR_HI => (self.dma_addr >> 32) as u32,
+            REG_DMA_LEN => self.dma_len,
+            REG_DMA_STATUS => self.dma_status,
+            REG_DMA_UNMAPS => self.dma_unmaps,
             _ => 0,
         }
     }
 
-    /// Writes a BAR0 register; true if the write rang the doorbell.
-    fn bar0_write(&mut self, register: u32, value: u32) -> bool {
+    /// Writes a BAR0 register; returns what else the write asks for.
+    fn bar0_write(&mut self, register: u32, value: u32) -> Action {
         match register {
             REG_SCRATCH => self.scratch = value,
             REG_COUNTER => self.counter = value,
             REG_DOORBELL => {
                 self.irq_count = self.irq_count.wrapping_add(1);
-                return true;
+                return Action::Doorbell;
             }
+            REG_DMA_ADDR_LO => self.dma_addr = (self.dma_addr & !0xffff_ffff) | u64::from(value),
+            REG_DMA_ADDR_HI => {
+                self.dma_addr = (self.dma_addr & 0xffff_ffff) | (u64::from(value) << 32)
+            }
+            REG_DMA_LEN => self.dma_len = value,
+            REG_DMA_CMD => match self.dma_command(value) {
+                Ok(command) => return Action::Dma(command),
+                Err(e) => self.dma_done(Err(e)),
+            },
             _ => {}
         }
-        false
+        Action::None
+    }
+
+    /// Decodes the DMA command `value` with the registers it reads.
+    fn dma_command(&self, value: u32) -> Result<DmaCommand> {
+        match value {
+            DMA_CMD_COPY if (1..=DMA_MAX_LEN).contains(&self.dma_len) => Ok(DmaCommand::Copy {
+                iova: self.dma_addr,
+                len: self.dma_len as usize,
+            }),
+            DMA_CMD_PIN => Ok(DmaCommand::Pin {
+                iova: self.dma_addr,
+            }),
+            DMA_CMD_UNPIN => Ok(DmaCommand::Unpin),
+            _ => Err(EINVAL),
+        }
+    }
+
+    /// Records the result of the last DMA command in DMA_STATUS.
+    fn dma_done(&mut self, result: Result) {
+        self.dma_status = result.err().map_or(0, |e| e.to_errno().unsigned_abs());
     }
 }
 
@@ -395,11 +561,71 @@ mod tests {
         let mut regs = Registers::new(SMALL);
         assert_eq!(regs.bar0_read(REG_COUNTER), 0);
         assert_eq!(regs.bar0_read(REG_COUNTER), 1);
-        assert!(regs.bar0_write(REG_DOORBELL, 0));
-        assert!(!regs.bar0_write(REG_SCRATCH, 7));
+        assert_eq!(regs.bar0_write(REG_DOORBELL, 0), Action::Doorbell);
+        assert_eq!(regs.bar0_write(REG_SCRATCH, 7), Action::None);
         assert_eq!(regs.bar0_read(REG_IRQ_COUNT), 1);
         assert_eq!(regs.bar0_read(REG_SCRATCH), 7);
         assert_eq!(regs.bar0_read(REG_MAGIC), MAGIC);
+    }
+
+    #[test]
+    fn dma_address_halves() {
+        let mut regs = Registers::new(SMALL);
+        regs.bar0_write(REG_DMA_ADDR_HI, 0x1234_5678);
+        regs.bar0_write(REG_DMA_ADDR_LO, 0x9abc_d000);
+        assert_eq!(regs.bar0_read(REG_DMA_ADDR_LO), 0x9abc_d000);
+        assert_eq!(regs.bar0_read(REG_DMA_ADDR_HI), 0x1234_5678);
+        regs.bar0_write(REG_DMA_LEN, 16);
+        assert_eq!(
+            regs.bar0_write(REG_DMA_CMD, DMA_CMD_COPY),
+            Action::Dma(DmaCommand::Copy {
+                iova: 0x1234_5678_9abc_d000,
+                len: 16
+            })
+        );
+        regs.bar0_write(REG_DMA_ADDR_HI, 0);
+        assert_eq!(
+            regs.bar0_write(REG_DMA_CMD, DMA_CMD_PIN),
+            Action::Dma(DmaCommand::Pin { iova: 0x9abc_d000 })
+        );
+        assert_eq!(
+            regs.bar0_write(REG_DMA_CMD, DMA_CMD_UNPIN),
+            Action::Dma(DmaCommand::Unpin)
+        );
+    }
+
+    #[test]
+    fn dma_refuses_bad_commands_and_lengths() {
+        let mut regs = Registers::new(SMALL);
+        let einval = EINVAL.to_errno().unsigned_abs();
+        for (len, command) in [
+            (0, DMA_CMD_COPY),
+            (DMA_MAX_LEN + 1, DMA_CMD_COPY),
+            (4, 0),
+            (4, 4),
+        ] {
+            regs.dma_done(Ok(()));
+            regs.bar0_write(REG_DMA_LEN, len);
+            assert_eq!(regs.bar0_write(REG_DMA_CMD, command), Action::None);
+            assert_eq!(regs.bar0_read(REG_DMA_STATUS), einval);
+        }
+        regs.bar0_write(REG_DMA_LEN, DMA_MAX_LEN);
+        assert!(matches!(
+            regs.bar0_write(REG_DMA_CMD, DMA_CMD_COPY),
+            Action::Dma(DmaCommand::Copy { len: 4096, .. })
+        ));
+        regs.dma_done(Err(EFAULT));
+        assert_eq!(regs.bar0_read(REG_DMA_STATUS), 14);
+        regs.dma_done(Ok(()));
+        assert_eq!(regs.bar0_read(REG_DMA_STATUS), 0);
+    }
+
+    #[test]
+    fn dma_pattern_is_neither_zero_nor_constant() {
+        assert_eq!(dma_pattern(0), 0x5a);
+        assert_eq!(dma_pattern(1), 0x5b);
+        assert_eq!(dma_pattern(0x5a), 0);
+        assert_eq!(dma_pattern(256), dma_pattern(0));
     }
 
     #[test]

@@ -24,6 +24,10 @@
  *   mmap        the sample's BAR2: its sparse-mmap capability, a mapping
  *               of its area sharing memory with the region's read and
  *               write path, and every mapping outside the area refused.
+ *   dma         the sample's DMA registers, through the type1 container: a
+ *               buffer mapped with VFIO_IOMMU_MAP_DMA receives the device's
+ *               copies; a pinned page is given back when its IOVA is
+ *               unmapped (dma_unmap), when the device is closed and on reset.
  *   request     the request interrupt: removing the device while it is open
  *               signals it, and the removal waits for the device's close.
  *               Runs last (it removes the device); needs an armable
@@ -35,6 +39,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,6 +160,17 @@ TEST_F(vfio_mdev, reset)
 #define SAMPLE_COUNTER		0x08	/* post-increments on read */
 #define SAMPLE_DOORBELL		0x0c	/* write: raise INTx */
 #define SAMPLE_IRQ_COUNT	0x10	/* doorbell writes since reset */
+#define SAMPLE_DMA_ADDR_LO	0x14	/* IOVA of a DMA command, bits 31:0 */
+#define SAMPLE_DMA_ADDR_HI	0x18	/* and bits 63:32 */
+#define SAMPLE_DMA_LEN		0x1c	/* bytes a copy writes */
+#define SAMPLE_DMA_CMD		0x20	/* write: run a command, SAMPLE_DMA_* */
+#define SAMPLE_DMA_STATUS	0x24	/* 0 or the errno of the last command */
+#define SAMPLE_DMA_PINNED	0x28	/* guest pages pinned now */
+#define SAMPLE_DMA_UNMAPS	0x2c	/* dma_unmap calls since reset */
+#define SAMPLE_DMA_COPY		1	/* write DMA_LEN bytes of the pattern */
+#define SAMPLE_DMA_PIN		2	/* pin the page holding DMA_ADDR */
+#define SAMPLE_DMA_UNPIN	3	/* unpin it */
+#define SAMPLE_DMA_MAX_LEN	4096
 #define SAMPLE_MAGIC_VALUE	0x4d445253
 #define SAMPLE_VENDOR		0x1b36
 #define SAMPLE_CONFIG_SIZE	256
@@ -172,7 +188,8 @@ FIXTURE(sample) {
 	int efd;
 };
 
-FIXTURE_SETUP(sample)
+/* Open the sample device and the info of its BAR0 (also for the dma fixture). */
+static void sample_open(struct __test_metadata *_metadata, FIXTURE_DATA(sample) *self)
 {
 	self->efd = -1;
 	open_device(_metadata, &self->dev);
@@ -183,7 +200,7 @@ FIXTURE_SETUP(sample)
 	ASSERT_NE(0, self->bar0.size) TH_LOG("BAR0 has no size");
 }
 
-FIXTURE_TEARDOWN(sample)
+static void sample_close(FIXTURE_DATA(sample) *self)
 {
 	/* The device first: closing it disarms the eventfd. */
 	vfio_dev_close(&self->dev);
@@ -191,10 +208,21 @@ FIXTURE_TEARDOWN(sample)
 		close(self->efd);
 }
 
+FIXTURE_SETUP(sample)
+{
+	sample_open(_metadata, self);
+}
+
+FIXTURE_TEARDOWN(sample)
+{
+	sample_close(self);
+}
+
 static const char *reg_name(off_t off)
 {
 	static const char *const names[] = {
-		"MAGIC", "SCRATCH", "COUNTER", "DOORBELL", "IRQ_COUNT",
+		"MAGIC", "SCRATCH", "COUNTER", "DOORBELL", "IRQ_COUNT", "DMA_ADDR_LO",
+		"DMA_ADDR_HI", "DMA_LEN", "DMA_CMD", "DMA_STATUS", "DMA_PINNED", "DMA_UNMAPS",
 	};
 
 	if (off >= 0 && off % 4 == 0 && (size_t)off / 4 < ARRAY_SIZE(names))
@@ -755,6 +783,262 @@ TEST_F(mmap, registers_do_not_map)
 	EXPECT_EQ(MAP_FAILED, map) TH_LOG("BAR0, trapped registers, was mapped");
 	if (map != MAP_FAILED)
 		munmap(map, 4096);
+}
+
+/*
+ * --- dma: the sample's DMA registers, through the type1 container ---
+ *
+ * The test maps a buffer of two pages at DMA_IOVA, as a VMM maps guest
+ * memory, and has the device copy into it and pin its pages.  VFIO calls a
+ * device's dma_unmap only for a mapping in which pages are pinned, and an
+ * unmap can only finish once they are unpinned.
+ */
+
+/* Where the buffer is mapped, and an IOVA that nothing maps. */
+#define DMA_IOVA		0x10000000ULL
+#define DMA_UNMAPPED_IOVA	0x40000000ULL
+
+FIXTURE(dma) {
+	FIXTURE_DATA(sample) s;
+	uint8_t *buf;
+	size_t page, size;
+	bool mapped;
+};
+
+static int dma_map(struct vfio_dev *dev, void *vaddr, uint64_t iova, uint64_t size)
+{
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map),
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.vaddr = (uintptr_t)vaddr,
+		.iova = iova,
+		.size = size,
+	};
+
+	return ioctl(dev->container, VFIO_IOMMU_MAP_DMA, &map);
+}
+
+/* VFIO_IOMMU_UNMAP_DMA: the bytes unmapped, or -1. */
+static int64_t dma_unmap(struct vfio_dev *dev, uint64_t iova, uint64_t size)
+{
+	struct vfio_iommu_type1_dma_unmap unmap = {
+		.argsz = sizeof(unmap),
+		.iova = iova,
+		.size = size,
+	};
+
+	if (ioctl(dev->container, VFIO_IOMMU_UNMAP_DMA, &unmap))
+		return -1;
+	return unmap.size;
+}
+
+FIXTURE_SETUP(dma)
+{
+	self->buf = MAP_FAILED;
+	sample_open(_metadata, &self->s);
+	self->page = sysconf(_SC_PAGESIZE);
+	self->size = 2 * self->page;
+	self->buf = mmap(NULL, self->size, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->buf) TH_LOG("mmap: %s", strerror(errno));
+	ASSERT_EQ(0, dma_map(&self->s.dev, self->buf, DMA_IOVA, self->size))
+		TH_LOG("VFIO_IOMMU_MAP_DMA of %zu bytes at 0x%llx: %s", self->size, DMA_IOVA,
+		       strerror(errno));
+	self->mapped = true;
+}
+
+FIXTURE_TEARDOWN(dma)
+{
+	if (self->mapped)
+		dma_unmap(&self->s.dev, DMA_IOVA, self->size);
+	sample_close(&self->s);
+	if (self->buf != MAP_FAILED)
+		munmap(self->buf, self->size);
+}
+
+/* Run the DMA command CMD at IOVA, a copy of LEN bytes; DMA_STATUS after it. */
+static uint32_t dma_command(struct __test_metadata *_metadata, FIXTURE_DATA(dma) *self,
+			    uint32_t cmd, uint64_t iova, uint32_t len)
+{
+	bar_set(_metadata, &self->s, SAMPLE_DMA_ADDR_LO, (uint32_t)iova);
+	bar_set(_metadata, &self->s, SAMPLE_DMA_ADDR_HI, iova >> 32);
+	bar_set(_metadata, &self->s, SAMPLE_DMA_LEN, len);
+	bar_set(_metadata, &self->s, SAMPLE_DMA_CMD, cmd);
+	return bar_get(_metadata, &self->s, SAMPLE_DMA_STATUS);
+}
+
+/*
+ * The buffer holds the copy of LEN bytes at offset OFF (byte i of a copy is
+ * i % 256 ^ 0x5a) and zeroes everywhere else.
+ */
+static void expect_copy(struct __test_metadata *_metadata, FIXTURE_DATA(dma) *self,
+			size_t off, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < self->size; i++) {
+		uint8_t want = i >= off && i - off < len ? ((i - off) % 256) ^ 0x5a : 0;
+
+		ASSERT_EQ(want, self->buf[i])
+			TH_LOG("byte %zu of the buffer, after a copy of %zu bytes at offset %zu",
+			       i, len, off);
+	}
+}
+
+TEST_F(dma, copy_into_guest_memory)
+{
+	ASSERT_EQ(0, dma_command(_metadata, self, SAMPLE_DMA_COPY, DMA_IOVA + 100, 16))
+		TH_LOG("DMA_STATUS of a copy of 16 bytes into mapped memory");
+	expect_copy(_metadata, self, 100, 16);
+	EXPECT_EQ(0, bar_get(_metadata, &self->s, SAMPLE_DMA_PINNED))
+		TH_LOG("a copy pins nothing");
+}
+
+TEST_F(dma, copy_across_a_page_boundary)
+{
+	size_t off = self->page / 2;
+
+	ASSERT_EQ(0, dma_command(_metadata, self, SAMPLE_DMA_COPY, DMA_IOVA + off,
+				 SAMPLE_DMA_MAX_LEN))
+		TH_LOG("DMA_STATUS of a copy of %d bytes at offset %zu",
+		       SAMPLE_DMA_MAX_LEN, off);
+	expect_copy(_metadata, self, off, SAMPLE_DMA_MAX_LEN);
+}
+
+TEST_F(dma, copy_length_and_command_limits)
+{
+	EXPECT_EQ(EINVAL, dma_command(_metadata, self, SAMPLE_DMA_COPY, DMA_IOVA, 0))
+		TH_LOG("a copy of 0 bytes");
+	EXPECT_EQ(EINVAL, dma_command(_metadata, self, SAMPLE_DMA_COPY, DMA_IOVA,
+				      SAMPLE_DMA_MAX_LEN + 1))
+		TH_LOG("a copy of more than %d bytes", SAMPLE_DMA_MAX_LEN);
+	EXPECT_EQ(EINVAL, dma_command(_metadata, self, 0, DMA_IOVA, 4))
+		TH_LOG("DMA command 0");
+	EXPECT_EQ(EINVAL, dma_command(_metadata, self, 4, DMA_IOVA, 4))
+		TH_LOG("DMA command 4");
+	expect_copy(_metadata, self, 0, 0);
+	EXPECT_EQ(0, bar_get(_metadata, &self->s, SAMPLE_DMA_CMD)) TH_LOG("DMA_CMD reads 0");
+}
+
+TEST_F(dma, copy_to_unmapped_iova_fails)
+{
+	EXPECT_NE(0, dma_command(_metadata, self, SAMPLE_DMA_COPY, DMA_UNMAPPED_IOVA, 16))
+		TH_LOG("a copy to an IOVA that nothing maps succeeded");
+	EXPECT_NE(0, dma_command(_metadata, self, SAMPLE_DMA_COPY,
+				 DMA_IOVA + self->size - 8, 16))
+		TH_LOG("a copy running past the end of the mapping succeeded");
+	/* VFIO copies mapping by mapping: the first 8 bytes may be written. */
+	memset(self->buf, 0, self->size);
+	ASSERT_EQ(self->size, dma_unmap(&self->s.dev, DMA_IOVA, self->size))
+		TH_LOG("VFIO_IOMMU_UNMAP_DMA: %s", strerror(errno));
+	self->mapped = false;
+	EXPECT_NE(0, dma_command(_metadata, self, SAMPLE_DMA_COPY, DMA_IOVA, 16))
+		TH_LOG("a copy to an IOVA unmapped since succeeded");
+	expect_copy(_metadata, self, 0, 0);
+}
+
+TEST_F(dma, pin_and_unpin)
+{
+	ASSERT_EQ(0, dma_command(_metadata, self, SAMPLE_DMA_PIN, DMA_IOVA + 8, 0))
+		TH_LOG("DMA_STATUS of the pin of a mapped page");
+	EXPECT_EQ(1, bar_get(_metadata, &self->s, SAMPLE_DMA_PINNED));
+	EXPECT_EQ(EBUSY, dma_command(_metadata, self, SAMPLE_DMA_PIN, DMA_IOVA, 0))
+		TH_LOG("a second pin while one is held");
+	EXPECT_EQ(1, bar_get(_metadata, &self->s, SAMPLE_DMA_PINNED));
+	EXPECT_EQ(0, dma_command(_metadata, self, SAMPLE_DMA_UNPIN, 0, 0))
+		TH_LOG("DMA_STATUS of the unpin");
+	EXPECT_EQ(0, bar_get(_metadata, &self->s, SAMPLE_DMA_PINNED));
+	EXPECT_EQ(EINVAL, dma_command(_metadata, self, SAMPLE_DMA_UNPIN, 0, 0))
+		TH_LOG("an unpin with nothing pinned");
+}
+
+TEST_F(dma, pin_unmapped_iova_fails)
+{
+	EXPECT_NE(0, dma_command(_metadata, self, SAMPLE_DMA_PIN, DMA_UNMAPPED_IOVA, 0))
+		TH_LOG("the pin of an IOVA that nothing maps succeeded");
+	EXPECT_EQ(0, bar_get(_metadata, &self->s, SAMPLE_DMA_PINNED));
+}
+
+/*
+ * Whether lockdep watches this kernel.  VFIO's type1 (not mdev, not the
+ * vendor) takes iommu->lock, then device_list_lock, when a device is opened,
+ * but calls dma_unmap with device_list_lock held, and the unpinning that
+ * dma_unmap requires takes iommu->lock: a real inversion, which lockdep
+ * reports the first time a pinned page is unmapped, on either core and with
+ * any vendor driver.  Such a kernel cannot run the test without that report.
+ */
+static bool lockdep_active(void)
+{
+	return access("/proc/lockdep", F_OK) == 0;
+}
+
+TEST_F(dma, unmap_unpins)
+{
+	uint32_t unmaps;
+
+	if (lockdep_active())
+		SKIP(return, "lockdep reports VFIO type1's own lock inversion on dma_unmap");
+	unmaps = bar_get(_metadata, &self->s, SAMPLE_DMA_UNMAPS);
+	ASSERT_EQ(0, dma_command(_metadata, self, SAMPLE_DMA_PIN, DMA_IOVA + self->page, 0))
+		TH_LOG("DMA_STATUS of the pin of the second page");
+	ASSERT_EQ(1, bar_get(_metadata, &self->s, SAMPLE_DMA_PINNED));
+	ASSERT_EQ(self->size, dma_unmap(&self->s.dev, DMA_IOVA, self->size))
+		TH_LOG("VFIO_IOMMU_UNMAP_DMA with a page pinned: %s", strerror(errno));
+	self->mapped = false;
+	EXPECT_EQ(unmaps + 1, bar_get(_metadata, &self->s, SAMPLE_DMA_UNMAPS))
+		TH_LOG("the device's dma_unmap was called once");
+	EXPECT_EQ(0, bar_get(_metadata, &self->s, SAMPLE_DMA_PINNED))
+		TH_LOG("the pinned page was unpinned");
+	EXPECT_EQ(EINVAL, dma_command(_metadata, self, SAMPLE_DMA_UNPIN, 0, 0))
+		TH_LOG("the device gave the page back: nothing is left to unpin");
+	/* The IOVA can be mapped and pinned again. */
+	ASSERT_EQ(0, dma_map(&self->s.dev, self->buf, DMA_IOVA, self->size))
+		TH_LOG("VFIO_IOMMU_MAP_DMA again: %s", strerror(errno));
+	self->mapped = true;
+	EXPECT_EQ(0, dma_command(_metadata, self, SAMPLE_DMA_PIN, DMA_IOVA, 0));
+	EXPECT_EQ(1, bar_get(_metadata, &self->s, SAMPLE_DMA_PINNED));
+}
+
+TEST_F(dma, unmap_without_pins_is_not_reported)
+{
+	uint32_t unmaps = bar_get(_metadata, &self->s, SAMPLE_DMA_UNMAPS);
+
+	ASSERT_EQ(0, dma_command(_metadata, self, SAMPLE_DMA_COPY, DMA_IOVA, 16));
+	ASSERT_EQ(self->size, dma_unmap(&self->s.dev, DMA_IOVA, self->size))
+		TH_LOG("VFIO_IOMMU_UNMAP_DMA: %s", strerror(errno));
+	self->mapped = false;
+	EXPECT_EQ(unmaps, bar_get(_metadata, &self->s, SAMPLE_DMA_UNMAPS))
+		TH_LOG("VFIO calls dma_unmap only where pages are pinned");
+}
+
+TEST_F(dma, close_unpins)
+{
+	uint32_t unmaps;
+
+	ASSERT_EQ(0, dma_command(_metadata, self, SAMPLE_DMA_PIN, DMA_IOVA, 0));
+	ASSERT_EQ(1, bar_get(_metadata, &self->s, SAMPLE_DMA_PINNED));
+	close(self->s.dev.device);
+	self->s.dev.device = -1;
+	reopen_device(_metadata, &self->s.dev);
+	EXPECT_EQ(0, bar_get(_metadata, &self->s, SAMPLE_DMA_PINNED))
+		TH_LOG("a page stayed pinned after the device was closed");
+	unmaps = bar_get(_metadata, &self->s, SAMPLE_DMA_UNMAPS);
+	ASSERT_EQ(self->size, dma_unmap(&self->s.dev, DMA_IOVA, self->size))
+		TH_LOG("VFIO_IOMMU_UNMAP_DMA: %s", strerror(errno));
+	self->mapped = false;
+	EXPECT_EQ(unmaps, bar_get(_metadata, &self->s, SAMPLE_DMA_UNMAPS))
+		TH_LOG("no page was left pinned for dma_unmap");
+}
+
+TEST_F(dma, reset_unpins)
+{
+	ASSERT_EQ(0, dma_command(_metadata, self, SAMPLE_DMA_PIN, DMA_IOVA, 0));
+	ASSERT_EQ(0, ioctl(self->s.dev.device, VFIO_DEVICE_RESET))
+		TH_LOG("VFIO_DEVICE_RESET: %s", strerror(errno));
+	EXPECT_EQ(0, bar_get(_metadata, &self->s, SAMPLE_DMA_PINNED));
+	EXPECT_EQ(0, bar_get(_metadata, &self->s, SAMPLE_DMA_STATUS));
+	EXPECT_EQ(0, bar_get(_metadata, &self->s, SAMPLE_DMA_ADDR_LO));
+	EXPECT_EQ(0, bar_get(_metadata, &self->s, SAMPLE_DMA_LEN));
 }
 
 /*
