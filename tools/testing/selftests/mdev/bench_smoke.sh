@@ -13,8 +13,8 @@ ktap_print_header
 ktap_set_plan 6
 unload_all
 out=/tmp/bench_smoke.$MDEV_CORE
-MDEV_BENCH_CORES=$MDEV_CORE MDEV_BENCH_MAX=160 MDEV_BENCH_BASE=10 MDEV_BENCH_SAMPLES=2 \
-	MDEV_BENCH_OPS=128 MDEV_BENCH_MEMORY=100 MDEV_BENCH_SEED=7 MDEV_BENCH_PROGRAM=./mdev_bench \
+MDEV_BENCH_CORES=$MDEV_CORE MDEV_BENCH_MAX=160 MDEV_BENCH_BASE=10 MDEV_BENCH_SAMPLES=1 \
+	MDEV_BENCH_OPS=64 MDEV_BENCH_MEMORY=50 MDEV_BENCH_SEED=7 MDEV_BENCH_PROGRAM=./mdev_bench \
 	/usr/bin/mdev-bench > $out 2>&1
 rc=$?
 # For the host's report (check.sh), and for whoever reads a failure.

@@ -10,6 +10,10 @@ MDEV_BUS=/sys/bus/mdev/devices
 MDEV_CLASS=/sys/class/mdev_bus
 PASSED_POINTS=0
 
+# Mark each test's start in the kernel log, whose timestamps then tell how
+# long each test took (Documentation/testing.rst, "Where the time goes").
+echo "mdev-selftest: $(basename "$0") starts" > /dev/kmsg 2>/dev/null || true
+
 # How messages name the core under test.
 core_desc() {
 	echo "the $MDEV_CORE mdev core"

@@ -28,8 +28,9 @@
  *               buffer mapped with VFIO_IOMMU_MAP_DMA receives the device's
  *               copies; a pinned page is given back when its IOVA is
  *               unmapped (dma_unmap), when the device is closed and on reset.
- *   request     the request interrupt: removing the device while it is open
- *               signals it, and the removal waits for the device's close.
+ *   request     the request interrupt: unbinding the driver from the device,
+ *               then removing the device, while it is open signals it, and
+ *               each waits for the device's close.
  *               Runs last (it removes the device); needs an armable
  *               VFIO_PCI_REQ_IRQ_INDEX, as mdev_rs_sample has.
  *               vfio_sample.sh runs every fixture against the sample.
@@ -1042,19 +1043,22 @@ TEST_F(dma, reset_unpins)
 }
 
 /*
- * --- request: removing a device that userspace holds asks for it back ---
+ * --- request: taking a device that userspace holds asks for it back ---
  *
  * Defined last, so that it runs after every other fixture: it removes the
  * device.  With the request eventfd armed and the device held open, a write
- * to the device's sysfs remove file must block in the device's VFIO
+ * that takes the device away must block in the device's VFIO
  * unregistration, and VFIO's request must arrive; once the device fd is
- * closed, the write must finish.  (rmmod of the vendor cannot be the test:
- * VFIO holds the vendor module while the device is open, so rmmod refuses
- * at once; unregistering a parent removes its devices the same way.)
+ * closed, the write must finish.  Two such writes: unbinding the vendor
+ * driver from the device (which is then removed and created again), and
+ * removing the device.
+ * (rmmod of the vendor cannot be the test: VFIO holds the vendor module
+ * while the device is open, so rmmod refuses at once; unregistering a
+ * parent removes its devices as the remove file does.)
  */
 
 #define REQUEST_TIMEOUT_MS	5000
-#define REMOVE_TIMEOUT_MS	10000
+#define RELEASE_TIMEOUT_MS	10000
 
 FIXTURE(request) {
 	struct vfio_dev dev;
@@ -1087,26 +1091,39 @@ static int wait_exit(pid_t pid, int timeout_ms)
 	return -1;
 }
 
-/*
- * In a child: write "1" to the device's remove file; exit 0 if it worked.
- * The child first closes its copies of the VFIO fds, or the device would
- * stay open in it and the removal would wait for itself.
- */
-static pid_t remove_in_child(struct vfio_dev *dev)
+/* Write TEXT to the sysfs file PATH: 0 if the whole write worked. */
+static int sysfs_write(const char *path, const char *text)
 {
-	char path[PATH_MAX];
+	int fd = open(path, O_WRONLY);
+	int ok = fd >= 0 && write(fd, text, strlen(text)) == (ssize_t)strlen(text);
+
+	if (fd >= 0)
+		close(fd);
+	return ok ? 0 : -1;
+}
+
+/*
+ * In a child: write TEXT to PATH; exit 0 if it worked.  The child first
+ * closes its copies of the VFIO fds, or the device would stay open in it
+ * and the write would wait for itself.
+ */
+static pid_t write_in_child(struct vfio_dev *dev, const char *path, const char *text)
+{
 	pid_t pid = fork();
-	int fd;
 
 	if (pid != 0)
 		return pid;
 	vfio_dev_close(dev);
-	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/remove", dev->uuid);
-	fd = open(path, O_WRONLY);
-	_exit(fd >= 0 && write(fd, "1", 1) == 1 ? 0 : 1);
+	_exit(sysfs_write(path, text) ? 1 : 0);
 }
 
-TEST_F(request, remove_asks_for_the_device)
+/*
+ * Arm the request eventfd, write TEXT to PATH in a child, and check that
+ * the request arrives, that the write waits while the device is open and
+ * that it finishes, successfully, once the device is closed.
+ */
+static void expect_request(struct __test_metadata *_metadata, FIXTURE_DATA(request) *self,
+			   const char *path, const char *text)
 {
 	uint64_t count = 0;
 	int32_t fd;
@@ -1120,21 +1137,60 @@ TEST_F(request, remove_asks_for_the_device)
 			      VFIO_PCI_REQ_IRQ_INDEX, 1, &fd, sizeof(fd)))
 		TH_LOG("SET_IRQS arming the request eventfd: %s", strerror(errno));
 
-	pid = remove_in_child(&self->dev);
+	pid = write_in_child(&self->dev, path, text);
 	ASSERT_LE(0, pid) TH_LOG("fork: %s", strerror(errno));
 	EXPECT_EQ(1, poll_in(self->efd, REQUEST_TIMEOUT_MS))
-		TH_LOG("no request within %d ms of writing remove", REQUEST_TIMEOUT_MS);
+		TH_LOG("no request within %d ms of writing %s", REQUEST_TIMEOUT_MS, path);
 	EXPECT_EQ(sizeof(count), read(self->efd, &count, sizeof(count)));
 	EXPECT_EQ(-1, wait_exit(pid, 0))
-		TH_LOG("the remove finished while the device was still open");
+		TH_LOG("the write to %s finished while the device was still open", path);
 
 	close(self->dev.device);
 	self->dev.device = -1;
-	status = wait_exit(pid, REMOVE_TIMEOUT_MS);
+	status = wait_exit(pid, RELEASE_TIMEOUT_MS);
 	ASSERT_NE(-1, status)
-		TH_LOG("the remove still blocked %d ms after the device was closed",
-		       REMOVE_TIMEOUT_MS);
-	EXPECT_EQ(0, status) TH_LOG("the write to remove failed (status 0x%x)", status);
+		TH_LOG("the write to %s still blocked %d ms after the device was closed",
+		       path, RELEASE_TIMEOUT_MS);
+	EXPECT_EQ(0, status) TH_LOG("the write to %s failed (status 0x%x)", path, status);
+}
+
+TEST_F(request, unbind_asks_for_the_device)
+{
+	char path[PATH_MAX], link[PATH_MAX], type[PATH_MAX];
+	const char *uuid = self->dev.uuid;
+	ssize_t n;
+
+	/* The device's driver on the mdev bus, and its type (to create it again). */
+	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/driver", uuid);
+	n = readlink(path, link, sizeof(link) - 1);
+	ASSERT_GT(n, 0) TH_LOG("%s: %s", path, strerror(errno));
+	link[n] = '\0';
+	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/mdev_type", uuid);
+	ASSERT_NE(NULL, realpath(path, type)) TH_LOG("%s: %s", path, strerror(errno));
+
+	snprintf(path, sizeof(path), "/sys/bus/mdev/drivers/%s/unbind", strrchr(link, '/') + 1);
+	expect_request(_metadata, self, path, uuid);
+
+	/*
+	 * Unbound, it stays on the bus without a driver (the mdev bus binds
+	 * only at create): remove it and create it again for the next test.
+	 */
+	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/driver", uuid);
+	EXPECT_NE(0, access(path, F_OK)) TH_LOG("the device still has a driver after unbind");
+	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/remove", uuid);
+	ASSERT_EQ(0, sysfs_write(path, "1")) TH_LOG("removing the unbound device: %s",
+						   strerror(errno));
+	snprintf(path, sizeof(path), "%s/create", type);
+	ASSERT_EQ(0, sysfs_write(path, uuid)) TH_LOG("creating %s again: %s", uuid,
+						    strerror(errno));
+}
+
+TEST_F(request, remove_asks_for_the_device)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/remove", self->dev.uuid);
+	expect_request(_metadata, self, path, "1");
 }
 
 TEST_HARNESS_MAIN
