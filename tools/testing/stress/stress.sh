@@ -62,7 +62,9 @@ run() { # NAME CORE KBUILD INITRD TESTS
 }
 log() { echo "$CACHE/run/console-$1-tests-$2.log"; }
 out() { echo "$CACHE/run/stress-$1-$2.out"; }
-TESTS=storm.sh,malformed_input.sh,splat_check.sh
+TESTS=storm.sh,malformed_input.sh,bench_smoke.sh,splat_check.sh
+# bench_smoke.sh runs here, not in make check (see its header).
+export MDEV_BENCH_SMOKE=1
 # Two guests side by side (one per host CPU), then the third.  The C core's
 # malformed-input table comes from the KCSAN kernel: on the stress kernel the
 # C core does not get that far (Documentation/testing.rst).
@@ -120,6 +122,28 @@ figures=$CACHE/run/stress-figures.txt
 	done
 } > "$figures"
 cat "$figures"
+
+# bench_smoke.sh ran the benchmark at a tiny size on each core (the Rust
+# core on the stress kernel, the C core on the KCSAN kernel): its figures
+# must make the same table, CSV and plot as make bench (nothing about time
+# is asserted).
+echo "=== bench smoke: both cores' figures become the table, CSV and plot ==="
+smoke=$CACHE/run/bench-smoke
+rm -rf "$smoke" && mkdir -p "$smoke"
+grep -ho 'bench-data .*' "$(log stress rust)" "$(log kcsan c)" |
+	tr -d '\r' > "$smoke/raw.txt" || true
+# Debian's python3, which has the python3-matplotlib that setup installed.
+if /usr/bin/python3 "$REPO/tools/testing/bench/report.py" "$smoke/raw.txt" "$smoke" &&
+	[ "$(head -n1 "$smoke/bench.csv")" = "core,operation,bucket_low,bucket_high,median_us,min_us,max_us" ] &&
+	[ "$(grep -cE '^(c|rust),(create|remove-(random|newest|oldest)),' "$smoke/bench.csv")" = 40 ] &&
+	[ "$(head -c 4 "$smoke/bench.png" | tail -c 3)" = PNG ] &&
+	grep -q '^| 80-160 |' "$smoke/bench.md"; then
+	echo "ok: the report has 40 CSV rows (2 cores, 4 operations, 5 buckets), a table and a plot in $smoke"
+	pass=$((pass + 1))
+else
+	echo "FAILED: the benchmark's report of the smoke figures is incomplete (see $smoke)"
+	fail=$((fail + 1))
+fi
 
 # Every checker must have reported nothing on the Rust core.
 l=$(log stress rust)

@@ -112,27 +112,4 @@ if [ "$cores" = "rust c" ]; then
 	fi
 fi
 
-# bench_smoke.sh ran the benchmark at a tiny size on each core: its figures
-# must make the same table, CSV and plot as make bench (nothing about time
-# is asserted).
-if [ "$cores" = "rust c" ]; then
-	echo "=== bench smoke: both cores' figures become the table, CSV and plot ==="
-	smoke=$CACHE/run/bench-smoke
-	rm -rf "$smoke" && mkdir -p "$smoke"
-	grep -ho 'bench-data .*' "$CACHE/run/console-tests-rust.log" "$CACHE/run/console-tests-c.log" |
-		tr -d '\r' > "$smoke/raw.txt" || true
-	# Debian's python3, which has the python3-matplotlib that setup installed.
-	if /usr/bin/python3 "$REPO/tools/testing/bench/report.py" "$smoke/raw.txt" "$smoke" &&
-		[ "$(head -n1 "$smoke/bench.csv")" = "core,operation,bucket_low,bucket_high,median_us,min_us,max_us" ] &&
-		[ "$(grep -cE '^(c|rust),(create|remove-(random|newest|oldest)),' "$smoke/bench.csv")" = 40 ] &&
-		[ "$(head -c 4 "$smoke/bench.png" | tail -c 3)" = PNG ] &&
-		grep -q '^| 80-160 |' "$smoke/bench.md"; then
-		echo "ok: the report has 40 CSV rows (2 cores, 4 operations, 5 buckets), a table and a plot in $smoke"
-		pass=$((pass + 1))
-	else
-		echo "FAILED: the benchmark's report of the smoke figures is incomplete (see $smoke)"
-		fail=$((fail + 1))
-	fi
-fi
-
 totals_print
