@@ -460,8 +460,9 @@ TEST_F(mtty, config_header)
 		TH_LOG("reading the whole config space (0xff bytes): %s", strerror(errno));
 	mtty_config_expected(want, changes);
 	for (i = 0; i < MTTY_CONFIG_SIZE; i++)
-		if (!changes[i])
+		if (!changes[i]) {
 			EXPECT_EQ(want[i], cfg[i]) TH_LOG("config byte 0x%02x", i);
+		}
 	EXPECT_EQ(0, memcmp(cfg + 0x60, "PCI Serial/UART", 15))
 		TH_LOG("the string at 0x60 is '%.15s'", (char *)cfg + 0x60);
 }
@@ -540,9 +541,10 @@ TEST_F(mtty, config_writes_ignored)
 		config_set(_metadata, dev, w[i].off, w[i].len, w[i].value);
 		ASSERT_EQ(sizeof(after), config_read(dev, after, sizeof(after), 0))
 			TH_LOG("reading config space: %s", strerror(errno));
-		for (j = 0; j < MTTY_CONFIG_SIZE; j++)
+		for (j = 0; j < MTTY_CONFIG_SIZE; j++) {
 			EXPECT_EQ(before[j], after[j])
 				TH_LOG("writing %s changed config byte 0x%02x", w[i].what, j);
+		}
 	}
 	EXPECT_EQ(PCI_COMMAND_IO, config_get(_metadata, dev, PCI_COMMAND, 2))
 		TH_LOG("command: I/O space on, the rest off, whatever is written");
@@ -586,8 +588,9 @@ TEST_F(mtty, uart_fifo_overrun)
 		for (i = 0; i < MTTY_FIFO_SIZE - 1; i++)
 			SET(p, UART_TX, 0x30 + i);
 		EXPECT_REG(UART_LSR_DR, p, UART_LSR, "15 bytes sent");
-		for (i = 0; i < MTTY_FIFO_SIZE - 1; i++)
+		for (i = 0; i < MTTY_FIFO_SIZE - 1; i++) {
 			EXPECT_REG(0x30 + i, p, UART_RX, "byte %d of 15 comes back in order", i);
+		}
 		EXPECT_REG(LSR_EMPTY, p, UART_LSR, "15 bytes read back");
 
 		SET(p, UART_IER, UART_IER_RLSI);
@@ -1181,15 +1184,17 @@ TEST_F(mtty, past_region_end)
 		}
 	}
 	snapshot(_metadata, &self->m, after);
-	for (i = 0; i < sizeof(before); i++)
+	for (i = 0; i < sizeof(before); i++) {
 		EXPECT_EQ(before[i], after[i])
 			TH_LOG("writes past the regions' ends changed %s byte %zu",
 			       i < MTTY_CONFIG_SIZE ? "config" : "UART register", i);
+	}
 	if (!self->m.strict_bounds)
 		return;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		EXPECT_GT(0, pread(dev->device, &byte, 1, past[i].off))
 			TH_LOG("a 1-byte read of %s succeeded", past[i].what);
+	}
 	EXPECT_GT(0, pread(dev->device, pair, 2, dev->config.offset + MTTY_CONFIG_SIZE - 1))
 		TH_LOG("a 2-byte config read across its end (0xfe) succeeded");
 }
