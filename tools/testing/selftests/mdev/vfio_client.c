@@ -1156,7 +1156,7 @@ static void expect_request(struct __test_metadata *_metadata, FIXTURE_DATA(reque
 
 TEST_F(request, unbind_asks_for_the_device)
 {
-	char path[PATH_MAX], link[PATH_MAX], type[PATH_MAX];
+	char path[PATH_MAX + 16], link[PATH_MAX], type[PATH_MAX];
 	const char *uuid = self->dev.uuid;
 	ssize_t n;
 
