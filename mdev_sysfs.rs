@@ -206,10 +206,10 @@ extern "C" {
 ///
 /// Called by the kobject core when the last reference on a type goes.
 unsafe extern "C" fn type_release(kobj: *mut bindings::kobject) {
-    // SAFETY: Only types use this kobject type. The vendor keeps the type,
-    // its `parent` and the parent's `dev` until `wait_released` has seen this
-    // release, which is the last access to the type: the kobject core does
-    // not touch a kobject after calling its release.
+    // The vendor keeps the type, its `parent` and the parent's `dev` until
+    // `wait_released` has seen this release, the last access to the type:
+    // the kobject core does not touch a kobject after calling its release.
+    // SAFETY: Only types use this kobject type; they are alive (above).
     unsafe {
         let mtype = kernel::container_of!(kobj, crate::mdev_h::mdev_type, kobj);
         bindings::put_device((*(*mtype).parent).dev);

@@ -217,21 +217,27 @@ impl<T: DeviceOps> Device<T> {
     /// read. VFIO copies mapping by mapping, so a failed copy may have done
     /// the part before the first byte that is not mapped. May sleep.
     pub fn dma_read(&self, iova: u64, data: &mut [u8]) -> Result {
-        // VFIO does not write to guest memory when told to read it.
-        self.dma_rw(iova, data.as_mut_ptr(), data.len(), false)
+        // SAFETY: `data` is a mutable slice, valid for writes of its length.
+        unsafe { self.dma_rw(iova, data.as_mut_ptr(), data.len(), false) }
     }
 
     /// Writes `data` into guest memory at `iova`.
     ///
     /// Fails as [`Self::dma_read`] does. May sleep.
     pub fn dma_write(&self, iova: u64, data: &[u8]) -> Result {
-        // VFIO only reads `data` when told to write to guest memory.
-        self.dma_rw(iova, data.as_ptr().cast_mut(), data.len(), true)
+        // SAFETY: `data` is valid for reads of its length, and VFIO only
+        // reads it when told to write to guest memory.
+        unsafe { self.dma_rw(iova, data.as_ptr().cast_mut(), data.len(), true) }
     }
 
     /// Copies `len` bytes between `data` and guest memory at `iova`: into
     /// guest memory if `write`, else out of it.
-    fn dma_rw(&self, iova: u64, data: *mut u8, len: usize, write: bool) -> Result {
+    ///
+    /// # Safety
+    ///
+    /// `data` must be valid for reads of `len` bytes if `write`, else for
+    /// writes of `len` bytes.
+    unsafe fn dma_rw(&self, iova: u64, data: *mut u8, len: usize, write: bool) -> Result {
         if len == 0 {
             // VFIO refuses empty copies; there is nothing to check either.
             return Ok(());
@@ -240,10 +246,8 @@ impl<T: DeviceOps> Device<T> {
         // detach the container while the copy uses it.
         let pins = self.pins.lock();
         pins.check_open()?;
-        // SAFETY: The device is alive and open (checked under the lock that
-        // the close takes). `data` is valid for `len` bytes; VFIO writes to
-        // it only when `write` is false, when the caller gave a mutable
-        // slice.
+        // SAFETY: The device is alive and open (checked under the lock the
+        // close takes); the caller guarantees `data` for this direction.
         to_result(unsafe { bindings::vfio_dma_rw(self.vdev.get(), iova, data.cast(), len, write) })
     }
 

@@ -110,10 +110,9 @@ impl PageBuffer {
     pub fn read(&self, offset: usize, data: &mut [u8]) -> Result {
         let dst = data.as_mut_ptr();
         self.for_each_piece(offset, data.len(), |page, in_page, done, len| {
-            // SAFETY: `dst + done` is valid for `len` bytes of `data`; the
-            // page is only written concurrently by userspace through a
-            // mapping (see the type's doc), the kernel's writers hold the
-            // lock we hold.
+            // Only userspace writes the page concurrently, through a mapping
+            // (see the type's doc); the kernel's writers hold our lock.
+            // SAFETY: `dst + done` is valid for `len` bytes of `data`.
             unsafe { page.read_raw(dst.add(done), in_page, len) }
         })
     }

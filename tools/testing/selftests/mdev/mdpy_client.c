@@ -1072,38 +1072,6 @@ TEST_F(mdpy, outside_regions)
  * once, as GET_REGION_INFO reports them.
  */
 
-static __printf(1, 2) void say(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-}
-
-static const char *errname(int err)
-{
-	static char buf[32];
-	const char *name = err ? strerrorname_np(err) : NULL;
-
-	if (name)
-		return name;
-	snprintf(buf, sizeof(buf), "errno %d", err);
-	return buf;
-}
-
-/* "OK", or the errno name of a call that returned RET < 0. */
-static const char *res(long ret)
-{
-	return ret >= 0 ? "OK" : errname(errno);
-}
-
-static void section(const char *name)
-{
-	say("== %s", name);
-}
-
 static void t_cfg_get(struct mdpy *m, int off, int len, const char *name)
 {
 	uint8_t buf[4] = { 0 };

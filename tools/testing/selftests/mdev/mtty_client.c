@@ -1215,38 +1215,6 @@ TEST_F(mtty, past_region_end)
 
 #define TRACE_QUIET_MS	10
 
-static __printf(1, 2) void say(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-}
-
-static const char *errname(int err)
-{
-	static char buf[32];
-	const char *name = err ? strerrorname_np(err) : NULL;
-
-	if (name)
-		return name;
-	snprintf(buf, sizeof(buf), "errno %d", err);
-	return buf;
-}
-
-/* "OK", or the errno name of a call that returned RET < 0. */
-static const char *res(long ret)
-{
-	return ret >= 0 ? "OK" : errname(errno);
-}
-
-static void section(const char *name)
-{
-	say("== %s", name);
-}
-
 static uint8_t t_get(struct mtty *m, int port, int reg, const char *name)
 {
 	uint8_t value = 0;

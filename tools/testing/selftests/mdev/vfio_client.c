@@ -35,6 +35,7 @@
  *               VFIO_PCI_REQ_IRQ_INDEX, as mdev_rs_sample has.
  *               vfio_sample.sh runs every fixture against the sample.
  */
+#define _GNU_SOURCE		/* strerrorname_np(), in vfio_dev.h */
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>

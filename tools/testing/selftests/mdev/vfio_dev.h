@@ -8,7 +8,8 @@
  * vfio_dev_open() takes the device named by MDEV_UUID: container, type1v2
  * IOMMU, group, device fd and the config region's info.  It returns -1 and
  * says why in dev->why, so that code outside a test (a --trace mode) can
- * use it as well as a fixture.
+ * use it as well as a fixture.  The transcript helpers need _GNU_SOURCE
+ * (strerrorname_np()), defined before any include.
  */
 #ifndef MDEV_SELFTEST_VFIO_DEV_H
 #define MDEV_SELFTEST_VFIO_DEV_H
@@ -17,6 +18,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,7 +128,7 @@ static inline ssize_t config_write(struct vfio_dev *dev, const void *buf, size_t
 
 /* VFIO_DEVICE_SET_IRQS with start 0 and SIZE bytes of DATA. */
 static inline int set_irqs(struct vfio_dev *dev, uint32_t flags, uint32_t index, uint32_t count,
-		    const void *data, size_t size)
+			   const void *data, size_t size)
 {
 	struct vfio_irq_set *set = calloc(1, sizeof(*set) + size);
 	int ret, saved;
@@ -157,7 +159,7 @@ static inline int poll_in(int fd, int timeout_ms)
 
 /* Read a little-endian config field of LEN (1, 2 or 4) bytes. */
 static inline uint32_t config_get(struct __test_metadata *_metadata, struct vfio_dev *dev,
-			   off_t off, size_t len)
+				  off_t off, size_t len)
 {
 	uint8_t buf[4] = { 0 };
 	uint32_t value = 0;
@@ -172,7 +174,7 @@ static inline uint32_t config_get(struct __test_metadata *_metadata, struct vfio
 
 /* Write a little-endian config field of LEN (1, 2 or 4) bytes. */
 static inline void config_set(struct __test_metadata *_metadata, struct vfio_dev *dev,
-		       off_t off, size_t len, uint32_t value)
+			      off_t off, size_t len, uint32_t value)
 {
 	uint8_t buf[4];
 	size_t i;
@@ -181,6 +183,40 @@ static inline void config_set(struct __test_metadata *_metadata, struct vfio_dev
 		buf[i] = value >> (8 * i);
 	ASSERT_EQ((ssize_t)len, config_write(dev, buf, len, off))
 		TH_LOG("config write of %zu bytes at 0x%lx: %s", len, (long)off, strerror(errno));
+}
+
+/* --- Transcripts (--trace): one observation a line, errno by name --- */
+
+static inline __printf(1, 2) void say(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
+static inline const char *errname(int err)
+{
+	static char buf[32];
+	const char *name = err ? strerrorname_np(err) : NULL;
+
+	if (name)
+		return name;
+	snprintf(buf, sizeof(buf), "errno %d", err);
+	return buf;
+}
+
+/* "OK", or the errno name of a call that returned RET < 0. */
+static inline const char *res(long ret)
+{
+	return ret >= 0 ? "OK" : errname(errno);
+}
+
+static inline void section(const char *name)
+{
+	say("== %s", name);
 }
 
 #endif /* MDEV_SELFTEST_VFIO_DEV_H */
