@@ -73,7 +73,7 @@ find_tool() {
 	shift
 	for c in "$@"; do
 		[ -n "$c" ] && command -v "$c" >/dev/null 2>&1 || continue
-		if [ "$("$c" --version 2>/dev/null | head -n1)" = "$text" ]; then
+		if [ "$("$c" --version 2>/dev/null | sed -n 1p)" = "$text" ]; then
 			command -v "$c"
 			return 0
 		fi
@@ -117,7 +117,7 @@ fi
 src_pkg_hint="install the source of exactly this kernel (on Debian: apt install linux-source-${KVERSION%.*}${PKGVER:+=$PKGVER}, from the suite the kernel came from), or set MDEV_KSRC to it"
 [ -n "$KSRC_IN" ] || die "no kernel source for $RELEASE was found in /usr/src; $src_pkg_hint."
 if [ -n "$PKGVER" ] && command -v dpkg-query >/dev/null; then
-	owner=$(dpkg-query -S "$(readlink -f "$KSRC_IN")" 2>/dev/null | cut -d: -f1 | head -n1 || true)
+	owner=$(dpkg-query -S "$(readlink -f "$KSRC_IN")" 2>/dev/null | cut -d: -f1 | sed -n 1p || true)
 	if [ -n "$owner" ]; then
 		have=$(dpkg-query -W -f='${Version}' "$owner")
 		[ "$have" = "$PKGVER" ] ||
@@ -182,7 +182,7 @@ compared() {
 	grep '^CONFIG_' "$1" | grep -vE '^CONFIG_(MODULE_SIG_KEY|OPENSSL_SUPPORTS_ML_DSA)=' | sort
 }
 changed=$(diff <(compared "$CONFIG") <(compared "$PREP/.config") |
-	  grep '^[<>]' | head -n 5 | tr '\n' ' ' || true)
+	  grep '^[<>]' | sed -n '1,5p' | tr '\n' ' ' || true)
 [ -z "$changed" ] ||
 	die "the kernel's configuration does not reproduce with the tools found here (it changed: $changed); the build host must match the one that built $RELEASE."
 make -C "$PREP" "${ARGS[@]}" rustavailable >>"$log" 2>&1 ||

@@ -68,7 +68,7 @@ done
 
 {
 	echo "kernel $(cat "$KBUILD/include/config/kernel.release") (benchmark configuration)"
-	echo "qemu $(qemu-system-x86_64 --version | head -n1), -accel tcg,thread=multi -smp 2"
+	echo "qemu $(qemu-system-x86_64 --version | sed -n 1p), -accel tcg,thread=multi -smp 2"
 	echo "host $(nproc) CPUs: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
 	echo "seed $MDEV_BENCH_SEED, rounds $ROUNDS"
 } > "$RESULTS/setup.txt"

@@ -27,7 +27,7 @@ MEMORY=${MDEV_BENCH_MEMORY:-10000}
 TRACE=${MDEV_BENCH_TRACE:-0}
 KMOD=/lib/modules/$(uname -r)
 BENCH=${MDEV_BENCH_PROGRAM:-/kselftest/mdev/mdev_bench}
-VENDOR=$(find "$KMOD" -name 'mdev_test_vendor.ko*' | head -n 1)
+VENDOR=$(find "$KMOD" -name 'mdev_test_vendor.ko*' | sed -n 1p)
 TRACEFS=/sys/kernel/tracing
 
 type_dir() { echo "/sys/class/mdev_bus/mdev_test$1/mdev_supported_types/mdev_test-${2:-a}"; }

@@ -46,7 +46,7 @@ expect() {
 }
 
 # What this host's tools say of themselves, for headers it can match.
-cc_text=$(gcc --version | head -n1)
+cc_text=$(gcc --version | sed -n 1p)
 rustc_text=$(rustc --version)
 bindgen_text=$("$CACHE/bindgen/bin/bindgen" --version)
 good=(CONFIG_RUST=y CONFIG_VFIO=m CONFIG_VFIO_MDEV=m "CONFIG_CC_VERSION_TEXT=\"$cc_text\""

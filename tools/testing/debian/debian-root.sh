@@ -37,7 +37,7 @@ HEADER_PKGS="linux-headers-$REL linux-headers-$ABI-common linux-kbuild-$ABI linu
 if [ ! -f "$TOP/debs/.complete" ]; then
 	private_apt_init "$CACHE/debian/apt" "$DEBIAN_KERNEL_SUITE"
 	offered=$(apt-cache "${APT_O[@]}" madison "linux-binary-$REL" | awk -F'|' '{gsub(/ /,"",$2); print $2}')
-	echo "$offered" | grep -qxF "$VER" ||
+	grep -qxF "$VER" <<<"$offered" ||
 		die "$DEBIAN_KERNEL_SUITE no longer offers linux-binary-$REL $VER (it offers: ${offered:-nothing}); move the pin in $HERE/debian-kernel.conf"
 	say "downloading Debian's kernel $REL ($VER): image, modules, headers, source"
 	rm -rf "$TOP/debs"

@@ -71,7 +71,7 @@ check "depmod ran: modprobe -d resolves mdev to updates/" \
 make -C "$SRC" uninstall KDIR="$KDIR" INSTALL_MOD_PATH=$copy >>$log 2>&1
 point $? "make uninstall INSTALL_MOD_PATH=... succeeds"
 after=$(snapshot $copy/lib/modules/$REL)
-[ "$before" = "$after" ] || diff <(echo "$before") <(echo "$after") | head -n 10 | sed 's/^/# /'
+[ "$before" = "$after" ] || diff <(echo "$before") <(echo "$after") | sed -n '1,10p' | sed 's/^/# /'
 check "make uninstall leaves the module tree exactly as before make install" test "$before" = "$after"
 rm -rf $copy
 mkdir -p /tmp/destdir
@@ -87,7 +87,7 @@ dkms install "mdev-rs/$VER" -k "$REL" >>$log 2>&1
 rc=$?
 [ $rc = 0 ] || tail -n 30 $log | sed 's/^/# /'
 point $rc "dkms install mdev-rs/$VER -k $REL builds and installs"
-dk=$(ls /lib/modules/"$REL"/updates/dkms/mdev.ko* 2>/dev/null | head -n1)
+dk=$(ls /lib/modules/"$REL"/updates/dkms/mdev.ko* 2>/dev/null | sed -n 1p)
 check "dkms installed mdev under updates/dkms ($dk)" test -n "$dk"
 signer=$(modinfo -F signer "$dk" 2>/dev/null)
 note "signer of $dk: '$signer'"

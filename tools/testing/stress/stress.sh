@@ -84,7 +84,7 @@ wait
 
 # --- The verdict: the Rust core on the stress kernel -------------------------
 echo "=== the Rust core on the stress kernel (KASAN, DEBUG_KOBJECT_RELEASE) ==="
-grep -E '^(not )?ok |^# (not )?ok |^# # ' "$(log stress rust)" | sed 's/^/  | /' | head -n 80
+grep -E '^(not )?ok |^# (not )?ok |^# # ' "$(log stress rust)" | sed 's/^/  | /' | sed -n '1,80p'
 totals_add_summary "$(out stress rust)" "the Rust core's stress run"
 echo "=== malformed input: the Rust core's table (stress kernel) against the C core's (KCSAN kernel) ==="
 if "$VM/compare-tables.sh" "$(log stress rust)" "$(log kcsan c)"; then
@@ -124,7 +124,7 @@ figures=$CACHE/run/stress-figures.txt
 		set -- $r
 		grep -E 'BUG: KASAN|BUG: KCSAN|general protection|Oops:|ODEBUG:|C-core defect' "$(log "$1" "$2")" |
 			grep -v '^# #' | sed 's/^\[ *[0-9.]*\] //; s/^# ok [0-9]* //' |
-			sort | uniq -c | sort -rn | head -n 12 | sed "s/^/    $1 kernel: /"
+			sort | uniq -c | sort -rn | sed -n '1,12p' | sed "s/^/    $1 kernel: /"
 	done
 } > "$figures"
 cat "$figures"

@@ -28,8 +28,8 @@ clippy_out=$(for d in $lint_dirs; do
 	touch "$d"/*.rs "$REPO"/samples/*.rs
 	"$REPO/tools/build/kmake.sh" "$KBUILD" "$d" CLIPPY=1 modules 2>&1
 done)
-if echo "$clippy_out" | grep -qE '^(warning|error)|\.o: warning:'; then
-	echo "$clippy_out" | grep -E '^(warning|error)|\.o: warning:' -A8 | head -n 60
+if grep -qE '^(warning|error)|\.o: warning:' <<<"$clippy_out"; then
+	echo "$clippy_out" | grep -E '^(warning|error)|\.o: warning:' -A8 | sed -n '1,60p'
 	echo "FAILED: clippy or rustc warns about our code"; fail=$((fail + 1))
 else
 	echo "ok: CLIPPY=1 build has no warnings"; pass=$((pass + 1))
@@ -85,7 +85,7 @@ selftest_rc=$?
 set -e
 selftest_out=$(cat "$out/selftest")
 echo "$selftest_out" | sed "s/^/  | /"
-if [ "$selftest_rc" -ne 0 ] && echo "$selftest_out" | grep -q '^FAILED: .*no WARNING'; then
+if [ "$selftest_rc" -ne 0 ] && grep -q '^FAILED: .*no WARNING' <<<"$selftest_out"; then
 	echo "ok: the deliberate WARNING was caught and failed the run"
 	pass=$((pass + 1))
 else

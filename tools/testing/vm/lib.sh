@@ -46,8 +46,8 @@ kbuild_key() {
 	{
 		echo "$LINUX_SOURCE_VERSION"
 		rustc --version
-		gcc --version | head -n1
-		[ -z "$KERNEL_LLVM" ] || { "clang$KERNEL_LLVM" --version | head -n1; echo "$LIBCLANG_PATH"; }
+		gcc --version | sed -n 1p
+		[ -z "$KERNEL_LLVM" ] || { "clang$KERNEL_LLVM" --version | sed -n 1p; echo "$LIBCLANG_PATH"; }
 		# shellcheck disable=SC2086
 		cat $KCONFIG_FRAGMENTS
 	} | sha256sum | cut -c1-12

@@ -17,9 +17,9 @@ debian_mirror() {
 	local codename uri
 	codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
 	uri=$(apt-get indextargets --format '$(SITE) $(RELEASE) $(LABEL)' 2>/dev/null |
-	      awk -v c="$codename" '$2 == c && $3 == "Debian" {print $1; exit}')
+	      awk -v c="$codename" '!u && $2 == c && $3 == "Debian" {u = $1} END {print u}')
 	[ -n "$uri" ] || uri=$(apt-get indextargets --format '$(SITE) $(LABEL)' 2>/dev/null |
-	      awk '$2 == "Debian" {print $1; exit}')
+	      awk '!u && $2 == "Debian" {u = $1} END {print u}')
 	[ -n "$uri" ] ||
 		die "the machine's apt configuration names no Debian mirror (apt-get indextargets lists none); add the Debian archive to /etc/apt/sources.list.d and run apt-get update"
 	echo "$uri"

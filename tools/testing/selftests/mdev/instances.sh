@@ -59,7 +59,7 @@ remove "$u" >/dev/null
 unload_all
 load_vendor mdpy count=2 || ktap_exit_fail_msg "cannot load mdpy"
 P=$(readlink -f $MDEV_CLASS/mdpy)/mdev_supported_types
-t=$(ls "$P" | head -n1)
+t=$(ls "$P" | sed -n 1p)
 create "$P/$t" "$(new_uuid)" >/dev/null
 ktap_check "mdpy (max_instances from its count parameter): 2 - 1 left" 1 "$(cat "$P/$t/available_instances")"
 

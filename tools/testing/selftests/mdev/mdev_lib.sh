@@ -27,7 +27,7 @@ core_desc() {
 # configuration asks).
 core_path() {
 	if [ "$MDEV_CORE" = c ]; then dir=$KMODDIR/kernel/drivers/vfio/mdev; else dir=$KMODDIR/updates; fi
-	ls "$dir"/mdev.ko* 2>/dev/null | head -n1
+	ls "$dir"/mdev.ko* 2>/dev/null | sed -n 1p
 }
 
 # The loaded mdev module is the core under test: the Rust core is built out
@@ -43,7 +43,7 @@ core_is_under_test() {
 
 # Path of a vendor module file by name, wherever depmod placed it.
 module_path() {
-	find "$KMODDIR" -name "$1.ko" -o -name "$1.ko.*" | head -n1
+	find "$KMODDIR" -name "$1.ko" -o -name "$1.ko.*" | sed -n 1p
 }
 
 is_loaded() {

@@ -30,7 +30,7 @@ debug_objects=$(nr 'ODEBUG:') ubsan=$(nr 'UBSAN:') hung_task=$(nr 'INFO: task .*
 all=$(nr "$pattern")"
 if grep -E "$pattern" "$log" > "$log.hits"; then
 	ktap_print_msg "kernel log has splats:"
-	grep -E -B2 -A20 "$pattern" "$log" | head -n 200 | while IFS= read -r l; do ktap_print_msg "$l"; done
+	grep -E -B2 -A20 "$pattern" "$log" | sed -n '1,200p' | while IFS= read -r l; do ktap_print_msg "$l"; done
 	ktap_test_fail "no WARNING, BUG, oops, lockdep or UBSAN report in the kernel log"
 else
 	ktap_test_pass "no WARNING, BUG, oops, lockdep or UBSAN report in the kernel log"
