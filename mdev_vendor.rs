@@ -14,9 +14,10 @@
 //!
 //! The core holds none of its locks while it calls a driver: probe and remove
 //! of devices of one parent may run at the same time, on any CPU, also while
-//! sysfs reads call `get_available` and `show_description`. Per-device data
-//! needs no lock against probe and remove, which run once each; anything a
-//! driver shares between devices needs its own.
+//! sysfs reads call `get_available`, `show_description` and
+//! `show_device_file`. Per-device data needs no lock against probe and
+//! remove, which run once each; anything a driver shares between devices
+//! needs its own.
 
 use super::bindings;
 use core::{fmt, marker::PhantomData, ptr};
@@ -36,6 +37,12 @@ fn raw_device(dev: &device::Device) -> *mut kernel::bindings::device {
     // pointer to one is a pointer to the other.
     ptr::from_ref(dev).cast_mut().cast()
 }
+
+#[path = "mdev_vendor/device_files.rs"]
+mod device_files;
+
+pub use device_files::DeviceFiles;
+use device_files::FileGroup;
 
 /// A mediated device, as its driver sees it.
 ///
@@ -128,8 +135,8 @@ impl fmt::Write for SysfsText<'_> {
 
 /// A mediated device driver.
 ///
-/// `get_available` and `show_description` are optional: the core uses what
-/// the driver implements (`#[vtable]` records which).
+/// `get_available`, `show_description` and `show_device_file` are optional:
+/// the core uses what the driver implements (`#[vtable]` records which).
 #[vtable]
 pub trait Driver: Sized + 'static {
     /// The driver's name on the `mdev` bus.
@@ -165,6 +172,21 @@ pub trait Driver: Sized + 'static {
     fn show_description(_mtype: &Type<Self::TypeData>, _out: &mut SysfsText<'_>) -> fmt::Result {
         build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
     }
+
+    /// Read-only files in the sysfs directory of each device, shown by
+    /// [`Driver::show_device_file`] while the device is bound.
+    const DEVICE_FILES: DeviceFiles = DeviceFiles::NONE;
+
+    /// Writes the text of the file `DEVICE_FILES.names[file]` of the device
+    /// `mdev`, whose probe returned `data`.
+    fn show_device_file(
+        _mdev: &Device,
+        _data: &Self::DeviceData,
+        _file: usize,
+        _out: &mut SysfsText<'_>,
+    ) -> fmt::Result {
+        build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
 }
 
 /// The `struct mdev_driver` of a [`Driver`], shared by its registration and
@@ -173,9 +195,12 @@ pub trait Driver: Sized + 'static {
 /// # Invariants
 ///
 /// `raw` is filled in by [`DriverRegistration::new`] before it is registered
-/// and never changed afterwards; its callbacks are the ones of `D`.
+/// and never changed afterwards; its callbacks are the ones of `D`, and its
+/// `dev_groups` are `files`, or null.
 struct DriverData<D: Driver> {
     raw: Opaque<bindings::mdev_driver>,
+    /// What `raw.driver.dev_groups` points to, if `D` has device files.
+    files: Option<Pin<KBox<FileGroup>>>,
     _driver: PhantomData<D>,
 }
 
@@ -201,13 +226,15 @@ impl<D: Driver> DriverRegistration<D> {
         let data = Arc::new(
             DriverData::<D> {
                 raw: Opaque::zeroed(),
+                files: FileGroup::new::<D>()?,
                 _driver: PhantomData,
             },
             GFP_KERNEL,
         )?;
         let raw = data.raw.get();
         // SAFETY: Nobody else has seen `raw` yet; every pointer stored is
-        // `'static` (strings, functions and the module).
+        // `'static` (strings, functions and the module) or points into
+        // `data`, which the `Arc` keeps in place until after `drop`.
         unsafe {
             (*raw).device_api = D::DEVICE_API.as_char_ptr();
             (*raw).max_instances = max_instances;
@@ -218,6 +245,9 @@ impl<D: Driver> DriverRegistration<D> {
             }
             if D::HAS_SHOW_DESCRIPTION {
                 (*raw).show_description = Some(show_description_callback::<D>);
+            }
+            if let Some(files) = &data.files {
+                (*raw).driver.dev_groups = files.dev_groups();
             }
             (*raw).driver.name = D::NAME.as_char_ptr();
             (*raw).driver.owner = module.as_ptr();

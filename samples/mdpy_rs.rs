@@ -80,6 +80,20 @@ impl mdev::Driver for MdpyDriver {
             mode.width, mode.height
         )
     }
+
+    const DEVICE_FILES: mdev::DeviceFiles = mdev::DeviceFiles {
+        directory: Some(c"vendor"),
+        names: &[c"resolution"],
+    };
+
+    fn show_device_file(
+        _mdev: &mdev::Device,
+        display: &Self::DeviceData,
+        _file: usize,
+        out: &mut mdev::SysfsText<'_>,
+    ) -> fmt::Result {
+        writeln!(out, "{}x{}", display.mode.width, display.mode.height)
+    }
 }
 
 /// One display: its mode, config space and framebuffer.

@@ -17,6 +17,7 @@
 //! Where it differs from the C sample, see
 //! Documentation/rust-vendor-driver.rst ("The Rust ports").
 
+use core::fmt::{self, Write};
 use kernel::{
     new_mutex,
     prelude::*,
@@ -97,6 +98,24 @@ impl mdev::Driver for MttyDriver {
             .load(Relaxed)
             .checked_div(*mtype.data())
             .unwrap_or(0)
+    }
+
+    const DEVICE_FILES: mdev::DeviceFiles = mdev::DeviceFiles {
+        directory: Some(c"vendor"),
+        names: &[c"sample_mdev_dev"],
+    };
+
+    fn show_device_file(
+        mdev: &mdev::Device,
+        _card: &Self::DeviceData,
+        _file: usize,
+        out: &mut mdev::SysfsText<'_>,
+    ) -> fmt::Result {
+        writeln!(
+            out,
+            "This is MDEV {}",
+            mdev.as_dev().name().to_str().map_err(|_| fmt::Error)?
+        )
     }
 }
 

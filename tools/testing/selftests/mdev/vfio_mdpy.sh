@@ -53,6 +53,11 @@ run_type() {
 	[ "$result" = OK ] || note "removing the $type device: $result"
 
 	uuid=$(new_device "$dir" "$type") || return 1
+	# The driver's own file in the device's directory (dev_groups).
+	files=/sys/bus/mdev/devices/$uuid/vendor
+	check "$type: the device's vendor/resolution shows the type's resolution" \
+		"resolution|${width}x${height}" \
+		"$(ls "$files" 2>&1)|$(cat "$files/resolution" 2>&1)"
 	run_harness "$type: mdpy_client" env MDEV_UUID="$uuid" MDEV_MDPY_WIDTH="$width" \
 		MDEV_MDPY_HEIGHT="$height" "$@" ./mdpy_client
 	result=$(remove "$uuid")

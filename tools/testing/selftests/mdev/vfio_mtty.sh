@@ -50,6 +50,11 @@ run_type() {
 	[ "$result" = OK ] || note "removing the $type device: $result"
 
 	uuid=$(new_device "$dir" "$type") || return 1
+	# The driver's own file in the device's directory (dev_groups).
+	files=/sys/bus/mdev/devices/$uuid/vendor
+	check "$type: the device's vendor/sample_mdev_dev names the device" \
+		"sample_mdev_dev|This is MDEV $uuid" \
+		"$(ls "$files" 2>&1)|$(cat "$files/sample_mdev_dev" 2>&1)"
 	run_harness "$type: vfio_client" env MDEV_UUID="$uuid" MDEV_PCI_ID=$MTTY_ID \
 		MDEV_BAR0_SIZE=8 "$@" ./vfio_client -f vfio_mdev
 	run_harness "$type: mtty_client" env MDEV_UUID="$uuid" MDEV_MTTY_PORTS="$ports" "$@" \
