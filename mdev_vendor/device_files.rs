@@ -149,3 +149,94 @@ unsafe extern "C" fn show_callback<D: Driver>(
         Err(core::fmt::Error) => EOVERFLOW.to_errno() as isize,
     }
 }
+
+// Only the sample registers this suite (see vfio_glue.rs).
+#[cfg(mdev_vendor_api_kunit)]
+#[kunit_tests(mdev_rs_vendor_files)]
+mod tests {
+    use super::super::Type;
+    use super::*;
+    use core::fmt;
+
+    /// A driver with files, which never makes a device.
+    struct TwoFiles;
+
+    #[vtable]
+    impl Driver for TwoFiles {
+        const NAME: &'static CStr = c"two_files";
+        const DEVICE_API: &'static CStr = c"vfio-pci";
+        type TypeData = ();
+        type DeviceData = ();
+
+        fn probe(_mdev: &Device, _mtype: &Type<()>) -> Result {
+            Err(ENODEV)
+        }
+
+        const DEVICE_FILES: DeviceFiles = DeviceFiles {
+            directory: Some(c"vendor"),
+            names: &[c"first", c"second"],
+        };
+
+        fn show_device_file(
+            _mdev: &Device,
+            _data: &(),
+            _file: usize,
+            _out: &mut SysfsText<'_>,
+        ) -> fmt::Result {
+            Ok(())
+        }
+    }
+
+    /// A driver without files.
+    struct NoFiles;
+
+    #[vtable]
+    impl Driver for NoFiles {
+        const NAME: &'static CStr = c"no_files";
+        const DEVICE_API: &'static CStr = c"vfio-pci";
+        type TypeData = ();
+        type DeviceData = ();
+
+        fn probe(_mdev: &Device, _mtype: &Type<()>) -> Result {
+            Err(ENODEV)
+        }
+    }
+
+    #[test]
+    fn no_files_make_no_group() {
+        assert!(matches!(FileGroup::new::<NoFiles>(), Ok(None)));
+    }
+
+    #[test]
+    fn the_group_lists_every_file_read_only() {
+        let group = FileGroup::new::<TwoFiles>().unwrap().unwrap();
+        let groups = group.dev_groups();
+        // SAFETY: `groups` points to the two entries of `group.groups`.
+        let (first, end) = unsafe { (*groups, *groups.add(1)) };
+        assert!(ptr::eq(first, &group.group));
+        assert!(end.is_null());
+        // SAFETY: The group's name is the `'static` directory name.
+        let name = unsafe { CStr::from_char_ptr(group.group.name) };
+        assert_eq!(name, c"vendor");
+        // SAFETY: `new` set `attrs`, the member of the union that is read.
+        let attrs = unsafe { group.group.__bindgen_anon_2.attrs };
+        for (index, expected) in [c"first", c"second"].iter().enumerate() {
+            // SAFETY: `attrs` has an entry per file, then a null one.
+            let attr = unsafe { *attrs.add(index) };
+            // SAFETY: Each entry points into a `FileAttr` of `group`, whose
+            // name is a `'static` string.
+            let (name, mode, file) = unsafe {
+                (
+                    CStr::from_char_ptr((*attr).name),
+                    (*attr).mode,
+                    (*attr.cast::<FileAttr>()).index,
+                )
+            };
+            assert_eq!(name, *expected);
+            assert_eq!(mode, 0o444);
+            assert_eq!(file, index);
+        }
+        // SAFETY: As above: the entry after the files.
+        assert!(unsafe { *attrs.add(2) }.is_null());
+    }
+}
