@@ -14,8 +14,8 @@
 //!
 //! The core holds none of its locks while it calls a driver: probe and remove
 //! of devices of one parent may run at the same time, on any CPU, also while
-//! sysfs reads call `get_available`, `show_description` and
-//! `show_device_file`. Per-device data needs no lock against probe and
+//! sysfs calls `get_available`, `show_description`, `show_device_file` and
+//! `store_device_file`. Per-device data needs no lock against probe and
 //! remove, which run once each; anything a driver shares between devices
 //! needs its own.
 
@@ -41,8 +41,8 @@ fn raw_device(dev: &device::Device) -> *mut kernel::bindings::device {
 #[path = "mdev_vendor/device_files.rs"]
 mod device_files;
 
-pub use device_files::DeviceFiles;
 use device_files::FileGroup;
+pub use device_files::{DeviceFile, DeviceFiles};
 
 /// A mediated device, as its driver sees it.
 ///
@@ -135,8 +135,9 @@ impl fmt::Write for SysfsText<'_> {
 
 /// A mediated device driver.
 ///
-/// `get_available`, `show_description` and `show_device_file` are optional:
-/// the core uses what the driver implements (`#[vtable]` records which).
+/// `get_available`, `show_description`, `show_device_file` and
+/// `store_device_file` are optional: the core uses what the driver
+/// implements (`#[vtable]` records which).
 #[vtable]
 pub trait Driver: Sized + 'static {
     /// The driver's name on the `mdev` bus.
@@ -173,11 +174,12 @@ pub trait Driver: Sized + 'static {
         build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
     }
 
-    /// Read-only files in the sysfs directory of each device, shown by
-    /// [`Driver::show_device_file`] while the device is bound.
+    /// Files in the sysfs directory of each device, there while the device
+    /// is bound: read with [`Driver::show_device_file`], written with
+    /// [`Driver::store_device_file`].
     const DEVICE_FILES: DeviceFiles = DeviceFiles::NONE;
 
-    /// Writes the text of the file `DEVICE_FILES.names[file]` of the device
+    /// Writes the text of the file `DEVICE_FILES.files[file]` of the device
     /// `mdev`, whose probe returned `data`.
     fn show_device_file(
         _mdev: &Device,
@@ -185,6 +187,19 @@ pub trait Driver: Sized + 'static {
         _file: usize,
         _out: &mut SysfsText<'_>,
     ) -> fmt::Result {
+        build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Takes `text`, written to the file `DEVICE_FILES.files[file]` of the
+    /// device `mdev`, whose probe returned `data`; the write fails with the
+    /// error returned. `text` is what userspace wrote, trailing newline
+    /// included.
+    fn store_device_file(
+        _mdev: &Device,
+        _data: &Self::DeviceData,
+        _file: usize,
+        _text: &[u8],
+    ) -> Result {
         build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
     }
 }

@@ -29,7 +29,9 @@
 //!   the region, and map where the region's sparse-mmap capability says:
 //!   the 16 KiB from offset 16 KiB ([`BAR2_MAPPABLE`]);
 //! - the request interrupt, relayed to userspace when the device is
-//!   removed while it is open.
+//!   removed while it is open;
+//! - in its sysfs directory, `vendor/scratch`: SCRATCH from the host's
+//!   side, shown in hex and set by writing a number (`0x` for hex).
 //!
 //! The DMA commands, on guest memory at DMA_ADDR (an IOVA of the VFIO
 //! container):
@@ -50,7 +52,12 @@
 //! Documentation/rust-vendor-driver.rst for a walkthrough.
 
 use core::fmt::{self, Write};
-use kernel::{faux, new_mutex, prelude::*, sync::Mutex};
+use kernel::{
+    faux, new_mutex,
+    prelude::*,
+    str::{parse_int::ParseInt, BStr},
+    sync::Mutex,
+};
 
 #[path = "../mdev_vendor_api.rs"]
 pub mod mdev_vendor_api;
@@ -121,6 +128,31 @@ impl mdev::Driver for SampleDriver {
             "PCI device {VENDOR_ID:04x}:{:04x} with a {}-byte BAR0",
             model.device_id, model.bar0_size
         )
+    }
+
+    const DEVICE_FILES: mdev::DeviceFiles = mdev::DeviceFiles {
+        directory: Some(c"vendor"),
+        files: &[mdev::DeviceFile::read_write(c"scratch")],
+    };
+
+    fn show_device_file(
+        _mdev: &mdev::Device,
+        device: &Self::DeviceData,
+        _file: usize,
+        out: &mut mdev::SysfsText<'_>,
+    ) -> fmt::Result {
+        writeln!(out, "{:#010x}", device.regs.lock().scratch)
+    }
+
+    fn store_device_file(
+        _mdev: &mdev::Device,
+        device: &Self::DeviceData,
+        _file: usize,
+        text: &[u8],
+    ) -> Result {
+        let text = text.strip_suffix(b"\n").unwrap_or(text);
+        device.regs.lock().scratch = u32::from_str(BStr::from_bytes(text))?;
+        Ok(())
     }
 }
 

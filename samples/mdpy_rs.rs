@@ -83,7 +83,7 @@ impl mdev::Driver for MdpyDriver {
 
     const DEVICE_FILES: mdev::DeviceFiles = mdev::DeviceFiles {
         directory: Some(c"vendor"),
-        names: &[c"resolution"],
+        files: &[mdev::DeviceFile::read_only(c"resolution")],
     };
 
     fn show_device_file(

@@ -102,7 +102,7 @@ impl mdev::Driver for MttyDriver {
 
     const DEVICE_FILES: mdev::DeviceFiles = mdev::DeviceFiles {
         directory: Some(c"vendor"),
-        names: &[c"sample_mdev_dev"],
+        files: &[mdev::DeviceFile::read_only(c"sample_mdev_dev")],
     };
 
     fn show_device_file(

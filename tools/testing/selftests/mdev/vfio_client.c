@@ -20,6 +20,7 @@
  *               specification: the exact region and irq layout, config
  *               space (header, BAR0 sizing, command masking), the BAR0
  *               registers MAGIC, SCRATCH, COUNTER, DOORBELL and IRQ_COUNT,
+ *               SCRATCH through the device's sysfs file vendor/scratch,
  *               the INTx eventfd through VFIO_DEVICE_SET_IRQS, and reset.
  *   mmap        the sample's BAR2: its sparse-mmap capability, a mapping
  *               of its area sharing memory with the region's read and
@@ -62,6 +63,29 @@ static unsigned long env_ulong(const char *name)
 	const char *value = getenv(name);
 
 	return value ? strtoul(value, NULL, 0) : 0;
+}
+
+/* Write TEXT to the sysfs file PATH: 0 if the whole write worked. */
+static int sysfs_write(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY);
+	int ok = fd >= 0 && write(fd, text, strlen(text)) == (ssize_t)strlen(text);
+
+	if (fd >= 0)
+		close(fd);
+	return ok ? 0 : -1;
+}
+
+/* Read the sysfs file PATH into BUF, NUL-terminated: its length, or -1. */
+static ssize_t sysfs_read(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n = fd >= 0 ? read(fd, buf, size - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return n;
 }
 
 /* --- Opening a device as a VMM does (vfio_dev.h), as a fixture's check --- */
@@ -465,6 +489,50 @@ TEST_F(sample, scratch)
 	EXPECT_EQ(0xa5a55a5a, bar_get(_metadata, self, SAMPLE_SCRATCH));
 	bar_set(_metadata, self, SAMPLE_SCRATCH, 0x01234567);
 	EXPECT_EQ(0x01234567, bar_get(_metadata, self, SAMPLE_SCRATCH));
+}
+
+/* PATH gets the name of the device's vendor/scratch file, SCRATCH from the host. */
+static void scratch_file(char *path, size_t len)
+{
+	snprintf(path, len, "/sys/bus/mdev/devices/%s/vendor/scratch", getenv("MDEV_UUID"));
+}
+
+TEST_F(sample, scratch_file_is_the_register)
+{
+	char path[PATH_MAX], text[64];
+
+	scratch_file(path, sizeof(path));
+	bar_set(_metadata, self, SAMPLE_SCRATCH, 0x89abcdef);
+	ASSERT_LT(0, sysfs_read(path, text, sizeof(text)))
+		TH_LOG("reading %s: %s", path, strerror(errno));
+	EXPECT_STREQ("0x89abcdef\n", text) TH_LOG("the file shows what VFIO wrote");
+	ASSERT_EQ(0, sysfs_write(path, "0x1234\n")) TH_LOG("writing %s: %s", path, strerror(errno));
+	EXPECT_EQ(0x1234, bar_get(_metadata, self, SAMPLE_SCRATCH))
+		TH_LOG("SCRATCH holds the hex number written to the file");
+	ASSERT_EQ(0, sysfs_write(path, "4096")) TH_LOG("writing %s: %s", path, strerror(errno));
+	EXPECT_EQ(4096, bar_get(_metadata, self, SAMPLE_SCRATCH))
+		TH_LOG("SCRATCH holds the decimal number written to the file");
+	ASSERT_LT(0, sysfs_read(path, text, sizeof(text)))
+		TH_LOG("reading %s: %s", path, strerror(errno));
+	EXPECT_STREQ("0x00001000\n", text);
+}
+
+TEST_F(sample, scratch_file_refuses_what_is_not_a_u32)
+{
+	static const char *const bad[] = {
+		"\n", "zz", "0x", "12 34", "0x100000000", "-1", "1\n\n",
+	};
+	char path[PATH_MAX];
+
+	scratch_file(path, sizeof(path));
+	bar_set(_metadata, self, SAMPLE_SCRATCH, 77);
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		errno = 0;
+		EXPECT_EQ(-1, sysfs_write(path, bad[i])) TH_LOG("'%s' was taken", bad[i]);
+		EXPECT_EQ(EINVAL, errno) TH_LOG("writing '%s': %s", bad[i], strerror(errno));
+	}
+	EXPECT_EQ(77, bar_get(_metadata, self, SAMPLE_SCRATCH))
+		TH_LOG("a refused write changed SCRATCH");
 }
 
 TEST_F(sample, counter)
@@ -1090,17 +1158,6 @@ static int wait_exit(pid_t pid, int timeout_ms)
 		usleep(50 * 1000);
 	}
 	return -1;
-}
-
-/* Write TEXT to the sysfs file PATH: 0 if the whole write worked. */
-static int sysfs_write(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY);
-	int ok = fd >= 0 && write(fd, text, strlen(text)) == (ssize_t)strlen(text);
-
-	if (fd >= 0)
-		close(fd);
-	return ok ? 0 : -1;
 }
 
 /*
