@@ -12,7 +12,8 @@
  *   create   write a pool UUID to a random type's create
  *   remove   write 1 to a pool UUID's remove
  *   read     a random type's available_instances, name or description, a
- *            pool UUID's mdev_type link, or a type's devices/ listing
+ *            pool UUID's mdev_type link or the files of its vendor/
+ *            directory (its vendor driver's), or a type's devices/ listing
  * Every file is opened afresh, as a management tool would, so that types
  * and devices vanishing underneath (a vendor module unloading) show as the
  * errno of open or write.
@@ -142,11 +143,45 @@ static int list_dir(const char *path)
 	return errno;
 }
 
+/*
+ * A device's own files, which its vendor driver adds (mtty's and the
+ * sample's vendor/ directory): list them and read each, racing the
+ * device's remove.
+ */
+static int read_device_files(const char *uuid)
+{
+	char path[512], file[800];
+	struct dirent *entry;
+	DIR *dir;
+	int err = 0;
+
+	snprintf(path, sizeof(path), MDEV_BUS "/%s/vendor", uuid);
+	dir = opendir(path);
+	if (!dir)
+		return errno;
+	for (;;) {
+		errno = 0;
+		entry = readdir(dir);
+		if (!entry) {
+			err = errno;
+			break;
+		}
+		if (entry->d_name[0] == '.')
+			continue;
+		snprintf(file, sizeof(file), "%s/%s", path, entry->d_name);
+		err = read_file(file);
+		if (err)
+			break;
+	}
+	closedir(dir);
+	return err;
+}
+
 static int read_op(uint64_t *rng, const char *type, const char *uuid)
 {
 	static const char *const files[] = { "available_instances", "name", "description" };
 	char path[512], target[512];
-	unsigned int which = next_random(rng) % 5;
+	unsigned int which = next_random(rng) % 6;
 
 	if (which < 3) {
 		snprintf(path, sizeof(path), "%s/%s", type, files[which]);
@@ -156,6 +191,8 @@ static int read_op(uint64_t *rng, const char *type, const char *uuid)
 		snprintf(path, sizeof(path), MDEV_BUS "/%s/mdev_type", uuid);
 		return readlink(path, target, sizeof(target)) < 0 ? errno : 0;
 	}
+	if (which == 4)
+		return read_device_files(uuid);
 	snprintf(path, sizeof(path), "%s/devices", type);
 	return list_dir(path);
 }
