@@ -1072,65 +1072,6 @@ TEST_F(mdpy, outside_regions)
  * once, as GET_REGION_INFO reports them.
  */
 
-static void t_cfg_get(struct mdpy *m, int off, int len, const char *name)
-{
-	uint8_t buf[4] = { 0 };
-	uint32_t value = 0;
-	int i;
-
-	if (config_read(&m->dev, buf, len, off) != len) {
-		say("cfg[0x%02x] %s (%d bytes): %s", off, name, len, errname(errno));
-		return;
-	}
-	for (i = len; i > 0; i--)
-		value = value << 8 | buf[i - 1];
-	say("cfg[0x%02x] %s = 0x%0*x", off, name, 2 * len, value);
-}
-
-static void t_cfg_set(struct mdpy *m, int off, int len, const char *name, uint32_t value)
-{
-	uint8_t buf[4];
-	int i;
-
-	for (i = 0; i < len; i++)
-		buf[i] = value >> (8 * i);
-	if (config_write(&m->dev, buf, len, off) == len)
-		say("cfg[0x%02x] %s <- 0x%0*x", off, name, 2 * len, value);
-	else
-		say("cfg[0x%02x] %s <- 0x%0*x: %s", off, name, 2 * len, value, errname(errno));
-}
-
-/* A write, then what reads back. */
-static void t_cfg_write_read(struct mdpy *m, int off, int len, const char *name, uint32_t value)
-{
-	t_cfg_set(m, off, len, name, value);
-	t_cfg_get(m, off, len, name);
-}
-
-/* Config space 0x00-0xfe, 16 bytes a line, read as a VMM does: by dwords. */
-static void t_cfg_dump(struct mdpy *m)
-{
-	uint8_t cfg[MDPY_CONFIG_SIZE];
-	char line[16 * 3 + 1];
-	int off, len, row, i;
-
-	memset(cfg, 0, sizeof(cfg));
-	for (off = 0; off < MDPY_CONFIG_SIZE; off += len) {
-		len = MDPY_CONFIG_SIZE - off >= 4 ? 4 : MDPY_CONFIG_SIZE - off >= 2 ? 2 : 1;
-		if (config_read(&m->dev, cfg + off, len, off) != len) {
-			say("cfg[0x%02x] (%d bytes): %s", off, len, errname(errno));
-			return;
-		}
-	}
-	for (row = 0; row < MDPY_CONFIG_SIZE; row += 16) {
-		int end = row + 16 < MDPY_CONFIG_SIZE ? row + 16 : MDPY_CONFIG_SIZE;
-
-		for (i = row; i < end; i++)
-			sprintf(line + 3 * (i - row), " %02x", cfg[i]);
-		say("cfg[0x%02x..0x%02x] =%s", row, end - 1, line);
-	}
-}
-
 static void t_irq_info(struct mdpy *m, uint32_t index, uint32_t flags, const char *when)
 {
 	struct vfio_irq_info info = { .argsz = sizeof(info), .index = index, .flags = flags };
@@ -1182,44 +1123,44 @@ static void trace_config(struct mdpy *m)
 	int bar;
 
 	section("config space");
-	t_cfg_dump(m);
+	t_cfg_dump(&m->dev, MDPY_CONFIG_SIZE);
 
 	say("BAR0, written 4 bytes at a time");
-	t_cfg_write_read(m, PCI_BASE_ADDRESS_0, 4, "BAR0", 0xffffffff);
-	t_cfg_write_read(m, PCI_BASE_ADDRESS_0, 4, "BAR0", 0xfe000000);
-	t_cfg_write_read(m, PCI_BASE_ADDRESS_0, 4, "BAR0", 0x12345670);
-	t_cfg_write_read(m, PCI_BASE_ADDRESS_0, 4, "BAR0", 0x0000000f);
-	t_cfg_write_read(m, PCI_BASE_ADDRESS_0, 4, "BAR0", 0);
+	t_cfg_write_read(&m->dev, PCI_BASE_ADDRESS_0, 4, "BAR0", 0xffffffff);
+	t_cfg_write_read(&m->dev, PCI_BASE_ADDRESS_0, 4, "BAR0", 0xfe000000);
+	t_cfg_write_read(&m->dev, PCI_BASE_ADDRESS_0, 4, "BAR0", 0x12345670);
+	t_cfg_write_read(&m->dev, PCI_BASE_ADDRESS_0, 4, "BAR0", 0x0000000f);
+	t_cfg_write_read(&m->dev, PCI_BASE_ADDRESS_0, 4, "BAR0", 0);
 
 	say("the other BARs and the ROM, sized");
 	for (bar = 1; bar < 6; bar++) {
 		char name[8];
 
 		snprintf(name, sizeof(name), "BAR%d", bar);
-		t_cfg_write_read(m, PCI_BASE_ADDRESS_0 + 4 * bar, 4, name, 0xffffffff);
+		t_cfg_write_read(&m->dev, PCI_BASE_ADDRESS_0 + 4 * bar, 4, name, 0xffffffff);
 	}
-	t_cfg_write_read(m, PCI_ROM_ADDRESS, 4, "ROM", 0xffffffff);
+	t_cfg_write_read(&m->dev, PCI_ROM_ADDRESS, 4, "ROM", 0xffffffff);
 
 	say("writes elsewhere");
-	t_cfg_write_read(m, PCI_VENDOR_ID, 4, "IDs", 0x12345678);
-	t_cfg_write_read(m, PCI_COMMAND, 2, "command", 0x0000);
-	t_cfg_write_read(m, PCI_COMMAND, 2, "command", 0x0547);
-	t_cfg_write_read(m, PCI_STATUS, 2, "status", 0xffff);
-	t_cfg_write_read(m, PCI_CLASS_REVISION, 4, "class", 0xffffffff);
-	t_cfg_write_read(m, PCI_CACHE_LINE_SIZE, 1, "cache line", 0x10);
-	t_cfg_write_read(m, PCI_LATENCY_TIMER, 1, "latency", 0x40);
-	t_cfg_write_read(m, PCI_SUBSYSTEM_VENDOR_ID, 4, "subsystem", 0);
-	t_cfg_write_read(m, PCI_CAPABILITY_LIST, 1, "cap pointer", 0x80);
-	t_cfg_write_read(m, PCI_INTERRUPT_LINE, 1, "line", 0x5a);
-	t_cfg_write_read(m, PCI_INTERRUPT_PIN, 1, "pin", 0x01);
-	t_cfg_write_read(m, MDPY_CAP, 4, "cap header", 0);
-	t_cfg_write_read(m, MDPY_CAP_FORMAT, 4, "format", 0x34324241);
-	t_cfg_write_read(m, MDPY_CAP_WIDTH, 4, "width", 800);
-	t_cfg_write_read(m, MDPY_CAP_HEIGHT, 2, "height", 600);
-	t_cfg_write_read(m, MDPY_CAP_HEIGHT + 2, 1, "height byte 2", 0xff);
-	t_cfg_write_read(m, 0x80, 4, "unused", 0xffffffff);
-	t_cfg_write_read(m, 0xfe, 1, "last byte", 0xff);
-	t_cfg_get(m, PCI_BASE_ADDRESS_0, 4, "BAR0");
+	t_cfg_write_read(&m->dev, PCI_VENDOR_ID, 4, "IDs", 0x12345678);
+	t_cfg_write_read(&m->dev, PCI_COMMAND, 2, "command", 0x0000);
+	t_cfg_write_read(&m->dev, PCI_COMMAND, 2, "command", 0x0547);
+	t_cfg_write_read(&m->dev, PCI_STATUS, 2, "status", 0xffff);
+	t_cfg_write_read(&m->dev, PCI_CLASS_REVISION, 4, "class", 0xffffffff);
+	t_cfg_write_read(&m->dev, PCI_CACHE_LINE_SIZE, 1, "cache line", 0x10);
+	t_cfg_write_read(&m->dev, PCI_LATENCY_TIMER, 1, "latency", 0x40);
+	t_cfg_write_read(&m->dev, PCI_SUBSYSTEM_VENDOR_ID, 4, "subsystem", 0);
+	t_cfg_write_read(&m->dev, PCI_CAPABILITY_LIST, 1, "cap pointer", 0x80);
+	t_cfg_write_read(&m->dev, PCI_INTERRUPT_LINE, 1, "line", 0x5a);
+	t_cfg_write_read(&m->dev, PCI_INTERRUPT_PIN, 1, "pin", 0x01);
+	t_cfg_write_read(&m->dev, MDPY_CAP, 4, "cap header", 0);
+	t_cfg_write_read(&m->dev, MDPY_CAP_FORMAT, 4, "format", 0x34324241);
+	t_cfg_write_read(&m->dev, MDPY_CAP_WIDTH, 4, "width", 800);
+	t_cfg_write_read(&m->dev, MDPY_CAP_HEIGHT, 2, "height", 600);
+	t_cfg_write_read(&m->dev, MDPY_CAP_HEIGHT + 2, 1, "height byte 2", 0xff);
+	t_cfg_write_read(&m->dev, 0x80, 4, "unused", 0xffffffff);
+	t_cfg_write_read(&m->dev, 0xfe, 1, "last byte", 0xff);
+	t_cfg_get(&m->dev, PCI_BASE_ADDRESS_0, 4, "BAR0");
 }
 
 /* One QUERY_GFX_PLANE, and every field of the argument afterwards. */
@@ -1464,7 +1405,7 @@ static void trace_bounds(struct mdpy *m, uint8_t *fb)
 			 no_region[i]);
 		t_outside(m, region_offset(no_region[i]), 1, what, 1);
 	}
-	t_cfg_get(m, PCI_VENDOR_ID, 4, "IDs");
+	t_cfg_get(&m->dev, PCI_VENDOR_ID, 4, "IDs");
 }
 
 static void trace_reset(struct mdpy *m, uint8_t *fb)
@@ -1477,13 +1418,13 @@ static void trace_reset(struct mdpy *m, uint8_t *fb)
 	fb[rows] = 0xa5;
 	say("map[0x%llx] (past the rows) <- 0xa5", (unsigned long long)rows);
 	t_fb_set(fb, m->fbsize - 4, 0x0badf00d);
-	t_cfg_set(m, PCI_BASE_ADDRESS_0, 4, "BAR0", 0xe0000000);
+	t_cfg_set(&m->dev, PCI_BASE_ADDRESS_0, 4, "BAR0", 0xe0000000);
 	say("VFIO_DEVICE_RESET: %s", res(ioctl(m->dev.device, VFIO_DEVICE_RESET)));
 	t_fb_state(m, fb, "after reset");
 	t_fb_get(fb, m->fbsize - 4, "map");
 	t_read(m, &m->bar0, "BAR0", 0, 4);
-	t_cfg_get(m, PCI_BASE_ADDRESS_0, 4, "BAR0");
-	t_cfg_set(m, PCI_BASE_ADDRESS_0, 4, "BAR0", 0);
+	t_cfg_get(&m->dev, PCI_BASE_ADDRESS_0, 4, "BAR0");
+	t_cfg_set(&m->dev, PCI_BASE_ADDRESS_0, 4, "BAR0", 0);
 	t_plane(m, "REGION after reset", sizeof(struct vfio_device_gfx_plane_info),
 		VFIO_GFX_PLANE_TYPE_REGION, PLANE_TYPE_PRIMARY);
 }
@@ -1493,7 +1434,7 @@ static void trace_close(struct mdpy *m, uint8_t **fb, uint8_t **view)
 {
 	section("close");
 	t_fb_set(*fb, 0, 0x600d600d);
-	t_cfg_set(m, PCI_BASE_ADDRESS_0, 4, "BAR0", 0xd0000000);
+	t_cfg_set(&m->dev, PCI_BASE_ADDRESS_0, 4, "BAR0", 0xd0000000);
 	munmap(*fb, m->fbsize);
 	munmap(*view, m->fbsize);
 	*fb = *view = MAP_FAILED;
@@ -1506,7 +1447,7 @@ static void trace_close(struct mdpy *m, uint8_t **fb, uint8_t **view)
 	say("device fd closed and reopened");
 	t_irq_info(m, VFIO_PCI_INTX_IRQ_INDEX, 0, " after the reopen");
 	t_read(m, &m->bar0, "BAR0", 0, 4);
-	t_cfg_get(m, PCI_BASE_ADDRESS_0, 4, "BAR0");
+	t_cfg_get(&m->dev, PCI_BASE_ADDRESS_0, 4, "BAR0");
 	*fb = region_map(m, &m->bar0, 0, m->fbsize, PROT_READ | PROT_WRITE, MAP_SHARED);
 	if (*fb == MAP_FAILED) {
 		say("mmap BAR0 whole after the reopen: %s", errname(errno));
@@ -1515,7 +1456,7 @@ static void trace_close(struct mdpy *m, uint8_t **fb, uint8_t **view)
 	say("mmap BAR0 whole after the reopen: OK");
 	t_fb_get(*fb, 0, "map");
 	t_fb_state(m, *fb, "after the reopen");
-	t_cfg_set(m, PCI_BASE_ADDRESS_0, 4, "BAR0", 0);
+	t_cfg_set(&m->dev, PCI_BASE_ADDRESS_0, 4, "BAR0", 0);
 }
 
 static void trace_irqs(struct mdpy *m)

@@ -1265,58 +1265,6 @@ static void t_setirqs(const char *what, int ret)
 	say("SET_IRQS %s: %s", what, res(ret));
 }
 
-static void t_cfg_get(struct mtty *m, int off, int len, const char *name)
-{
-	uint8_t buf[4] = { 0 };
-	uint32_t value = 0;
-	int i;
-
-	if (config_read(&m->dev, buf, len, off) != len) {
-		say("cfg[0x%02x] %s (%d bytes): %s", off, name, len, errname(errno));
-		return;
-	}
-	for (i = len; i > 0; i--)
-		value = value << 8 | buf[i - 1];
-	say("cfg[0x%02x] %s = 0x%0*x", off, name, 2 * len, value);
-}
-
-static void t_cfg_set(struct mtty *m, int off, int len, const char *name, uint32_t value)
-{
-	uint8_t buf[4];
-	int i;
-
-	for (i = 0; i < len; i++)
-		buf[i] = value >> (8 * i);
-	if (config_write(&m->dev, buf, len, off) == len)
-		say("cfg[0x%02x] %s <- 0x%0*x", off, name, 2 * len, value);
-	else
-		say("cfg[0x%02x] %s <- 0x%0*x: %s", off, name, 2 * len, value, errname(errno));
-}
-
-/* Config space 0x00-0xfe, 16 bytes a line, read as a VMM does: by dwords. */
-static void t_cfg_dump(struct mtty *m)
-{
-	uint8_t cfg[MTTY_CONFIG_SIZE];
-	char line[16 * 3 + 1];
-	int off, len, row, i;
-
-	memset(cfg, 0, sizeof(cfg));
-	for (off = 0; off < MTTY_CONFIG_SIZE; off += len) {
-		len = MTTY_CONFIG_SIZE - off >= 4 ? 4 : MTTY_CONFIG_SIZE - off >= 2 ? 2 : 1;
-		if (config_read(&m->dev, cfg + off, len, off) != len) {
-			say("cfg[0x%02x] (%d bytes): %s", off, len, errname(errno));
-			return;
-		}
-	}
-	for (row = 0; row < MTTY_CONFIG_SIZE; row += 16) {
-		int end = row + 16 < MTTY_CONFIG_SIZE ? row + 16 : MTTY_CONFIG_SIZE;
-
-		for (i = row; i < end; i++)
-			sprintf(line + 3 * (i - row), " %02x", cfg[i]);
-		say("cfg[0x%02x..0x%02x] =%s", row, end - 1, line);
-	}
-}
-
 /* The info ioctls, starting on a device nobody has asked GET_INFO yet. */
 static void trace_info(struct mtty *m, int efd)
 {
@@ -1375,50 +1323,39 @@ static void trace_config(struct mtty *m)
 	int bar;
 
 	section("config space");
-	t_cfg_dump(m);
-	t_cfg_set(m, PCI_COMMAND, 2, "command", 0xffff);
-	t_cfg_get(m, PCI_COMMAND, 2, "command");
-	t_cfg_set(m, PCI_COMMAND, 2, "command", 0x0000);
-	t_cfg_get(m, PCI_COMMAND, 2, "command");
-	t_cfg_set(m, PCI_COMMAND, 4, "command+status", 0xffffffff);
-	t_cfg_get(m, PCI_COMMAND, 4, "command+status");
+	t_cfg_dump(&m->dev, MTTY_CONFIG_SIZE);
+	t_cfg_write_read(&m->dev, PCI_COMMAND, 2, "command", 0xffff);
+	t_cfg_write_read(&m->dev, PCI_COMMAND, 2, "command", 0x0000);
+	t_cfg_write_read(&m->dev, PCI_COMMAND, 4, "command+status", 0xffffffff);
 	for (bar = 0; bar < 6; bar++) {
 		int off = PCI_BASE_ADDRESS_0 + 4 * bar;
 		char name[8];
 
 		snprintf(name, sizeof(name), "BAR%d", bar);
-		t_cfg_get(m, off, 4, name);
-		t_cfg_set(m, off, 4, name, 0xffffffff);
-		t_cfg_get(m, off, 4, name);
+		t_cfg_get(&m->dev, off, 4, name);
+		t_cfg_write_read(&m->dev, off, 4, name, 0xffffffff);
 		if (bar > 1)
 			continue;
-		t_cfg_set(m, off, 4, name, 0xc000 + 0x10 * bar);
-		t_cfg_get(m, off, 4, name);
+		t_cfg_write_read(&m->dev, off, 4, name, 0xc000 + 0x10 * bar);
 		/* An address not aligned to the BAR's size. */
-		t_cfg_set(m, off, 4, name, 0xc00a + 0x10 * bar);
-		t_cfg_get(m, off, 4, name);
-		t_cfg_set(m, off, 4, name, 0);
-		t_cfg_get(m, off, 4, name);
+		t_cfg_write_read(&m->dev, off, 4, name, 0xc00a + 0x10 * bar);
+		t_cfg_write_read(&m->dev, off, 4, name, 0);
 	}
-	t_cfg_set(m, PCI_ROM_ADDRESS, 4, "ROM", 0xffffffff);
-	t_cfg_get(m, PCI_ROM_ADDRESS, 4, "ROM");
-	t_cfg_set(m, PCI_INTERRUPT_LINE, 1, "line", 0x5a);
-	t_cfg_get(m, PCI_INTERRUPT_LINE, 1, "line");
-	t_cfg_set(m, PCI_INTERRUPT_LINE, 4, "line..max_lat", 0xffff020b);
-	t_cfg_get(m, PCI_INTERRUPT_LINE, 4, "line..max_lat");
-	t_cfg_set(m, PCI_INTERRUPT_PIN, 1, "pin", 0x04);
-	t_cfg_get(m, PCI_INTERRUPT_PIN, 1, "pin");
-	t_cfg_set(m, PCI_VENDOR_ID, 4, "IDs", 0x12345678);
-	t_cfg_set(m, PCI_REVISION_ID, 4, "class", 0xffffffff);
-	t_cfg_set(m, PCI_SUBSYSTEM_VENDOR_ID, 4, "subsystem", 0);
-	t_cfg_set(m, PCI_CAPABILITY_LIST, 1, "cap", 0x40);
-	t_cfg_set(m, 0x40, 4, "vendor", 0);
-	t_cfg_set(m, 0x60, 4, "string", 0x41414141);
-	t_cfg_set(m, 0xfe, 1, "last", 0x77);
+	t_cfg_write_read(&m->dev, PCI_ROM_ADDRESS, 4, "ROM", 0xffffffff);
+	t_cfg_write_read(&m->dev, PCI_INTERRUPT_LINE, 1, "line", 0x5a);
+	t_cfg_write_read(&m->dev, PCI_INTERRUPT_LINE, 4, "line..max_lat", 0xffff020b);
+	t_cfg_write_read(&m->dev, PCI_INTERRUPT_PIN, 1, "pin", 0x04);
+	t_cfg_set(&m->dev, PCI_VENDOR_ID, 4, "IDs", 0x12345678);
+	t_cfg_set(&m->dev, PCI_REVISION_ID, 4, "class", 0xffffffff);
+	t_cfg_set(&m->dev, PCI_SUBSYSTEM_VENDOR_ID, 4, "subsystem", 0);
+	t_cfg_set(&m->dev, PCI_CAPABILITY_LIST, 1, "cap", 0x40);
+	t_cfg_set(&m->dev, 0x40, 4, "vendor", 0);
+	t_cfg_set(&m->dev, 0x60, 4, "string", 0x41414141);
+	t_cfg_set(&m->dev, 0xfe, 1, "last", 0x77);
 	say("config space after the writes:");
-	t_cfg_dump(m);
+	t_cfg_dump(&m->dev, MTTY_CONFIG_SIZE);
 	/* Leave BAR0 as a VMM would: at an address. */
-	t_cfg_set(m, PCI_BASE_ADDRESS_0, 4, "BAR0", 0xc000);
+	t_cfg_set(&m->dev, PCI_BASE_ADDRESS_0, 4, "BAR0", 0xc000);
 }
 
 static void trace_uart(struct mtty *m, int p)
@@ -1901,8 +1838,8 @@ static void trace_reset(struct mtty *m, int msi)
 	T_SET(0, UART_FCR, 0);
 	T_SET(0, UART_TX, 0x41);
 	t_irq("msi", msi);
-	t_cfg_set(m, PCI_INTERRUPT_LINE, 1, "line", 0x33);
-	t_cfg_set(m, PCI_BASE_ADDRESS_0, 4, "BAR0", 0xc040);
+	t_cfg_set(&m->dev, PCI_INTERRUPT_LINE, 1, "line", 0x33);
+	t_cfg_set(&m->dev, PCI_BASE_ADDRESS_0, 4, "BAR0", 0xc040);
 	say("VFIO_DEVICE_RESET: %s", res(ioctl(m->dev.device, VFIO_DEVICE_RESET)));
 	t_irq("msi", msi);
 	for (i = UART_IER; i <= UART_SCR; i++)
@@ -1911,9 +1848,9 @@ static void trace_reset(struct mtty *m, int msi)
 	T_SET(0, UART_TX, 0x42);
 	t_irq("msi", msi);
 	T_GET(0, UART_LSR);
-	t_cfg_get(m, PCI_COMMAND, 2, "command");
-	t_cfg_get(m, PCI_BASE_ADDRESS_0, 4, "BAR0");
-	t_cfg_get(m, PCI_INTERRUPT_LINE, 1, "line");
+	t_cfg_get(&m->dev, PCI_COMMAND, 2, "command");
+	t_cfg_get(&m->dev, PCI_BASE_ADDRESS_0, 4, "BAR0");
+	t_cfg_get(&m->dev, PCI_INTERRUPT_LINE, 1, "line");
 	t_rdi_cause(m, 0);
 	t_irq("msi", msi);
 	t_setirqs("MSI eventfd -1", irq_arm(m, VFIO_PCI_MSI_IRQ_INDEX, -1));

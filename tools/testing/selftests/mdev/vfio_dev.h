@@ -219,4 +219,69 @@ static inline void section(const char *name)
 	say("== %s", name);
 }
 
+/* Read a config field of LEN (1, 2 or 4) bytes: its value, or the errno. */
+static inline void t_cfg_get(struct vfio_dev *dev, int off, int len, const char *name)
+{
+	uint8_t buf[4] = { 0 };
+	uint32_t value = 0;
+	int i;
+
+	if (config_read(dev, buf, len, off) != len) {
+		say("cfg[0x%02x] %s (%d bytes): %s", off, name, len, errname(errno));
+		return;
+	}
+	for (i = len; i > 0; i--)
+		value = value << 8 | buf[i - 1];
+	say("cfg[0x%02x] %s = 0x%0*x", off, name, 2 * len, value);
+}
+
+/* Write a config field of LEN (1, 2 or 4) bytes; the errno if it fails. */
+static inline void t_cfg_set(struct vfio_dev *dev, int off, int len, const char *name,
+			     uint32_t value)
+{
+	uint8_t buf[4];
+	int i;
+
+	for (i = 0; i < len; i++)
+		buf[i] = value >> (8 * i);
+	if (config_write(dev, buf, len, off) == len)
+		say("cfg[0x%02x] %s <- 0x%0*x", off, name, 2 * len, value);
+	else
+		say("cfg[0x%02x] %s <- 0x%0*x: %s", off, name, 2 * len, value, errname(errno));
+}
+
+/* A write to a config field, then what reads back. */
+static inline void t_cfg_write_read(struct vfio_dev *dev, int off, int len, const char *name,
+				    uint32_t value)
+{
+	t_cfg_set(dev, off, len, name, value);
+	t_cfg_get(dev, off, len, name);
+}
+
+/*
+ * The first SIZE (at most 256) bytes of config space, 16 a line, read as a
+ * VMM does: by dwords, then the shorter pieces that end it.
+ */
+static inline void t_cfg_dump(struct vfio_dev *dev, int size)
+{
+	uint8_t cfg[256] = { 0 };
+	char line[16 * 3 + 1];
+	int off, len, row, i;
+
+	for (off = 0; off < size; off += len) {
+		len = size - off >= 4 ? 4 : size - off >= 2 ? 2 : 1;
+		if (config_read(dev, cfg + off, len, off) != len) {
+			say("cfg[0x%02x] (%d bytes): %s", off, len, errname(errno));
+			return;
+		}
+	}
+	for (row = 0; row < size; row += 16) {
+		int end = row + 16 < size ? row + 16 : size;
+
+		for (i = row; i < end; i++)
+			sprintf(line + 3 * (i - row), " %02x", cfg[i]);
+		say("cfg[0x%02x..0x%02x] =%s", row, end - 1, line);
+	}
+}
+
 #endif /* MDEV_SELFTEST_VFIO_DEV_H */
