@@ -353,6 +353,21 @@ impl Drop for TypeRef {
 #[repr(transparent)]
 pub(crate) struct Driver(Opaque<mdev_h::mdev_driver>);
 
+/// Reads the field `$field` of a [`Driver`]'s `mdev_driver`: one of the
+/// vendor's fields, which it sets up before registering and does not change
+/// while the driver is registered.
+///
+/// Only that field is read, through the raw pointer: the driver core writes
+/// other fields of the same struct (`driver.p`) at any time, so no reference
+/// to the whole `mdev_driver` may exist.
+macro_rules! vendor_field {
+    ($driver:expr, $field:ident) => {
+        // SAFETY: The driver is valid by the type invariant of `Driver`; this
+        // reads one `Copy` field that nobody writes while it is registered.
+        unsafe { (*$driver.as_raw()).$field }
+    };
+}
+
 impl Driver {
     /// Borrows a vendor driver.
     ///
@@ -388,40 +403,32 @@ impl Driver {
         unsafe { &raw mut (*self.as_raw()).driver }
     }
 
-    /// The vendor's fields, which it does not change while the driver is
-    /// registered.
-    fn ops(&self) -> &mdev_h::mdev_driver {
-        // SAFETY: Valid by the type invariant; the core only reads the fields
-        // the vendor set up before registering.
-        unsafe { &*self.as_raw() }
-    }
-
     /// The `device_api` string shown in sysfs, or `None` if the vendor set none.
     pub(crate) fn device_api(&self) -> Option<&CStr> {
-        let api = self.ops().device_api;
+        let api = vendor_field!(self, device_api);
         // SAFETY: The vendor's `device_api` is a static NUL-terminated string.
         (!api.is_null()).then(|| unsafe { CStr::from_char_ptr(api) })
     }
 
     /// The vendor's `max_instances`.
     pub(crate) fn max_instances(&self) -> u32 {
-        self.ops().max_instances
+        vendor_field!(self, max_instances)
     }
 
     /// Whether the vendor counts instances itself (`get_available`).
     pub(crate) fn has_get_available(&self) -> bool {
-        self.ops().get_available.is_some()
+        vendor_field!(self, get_available).is_some()
     }
 
     /// Whether the vendor describes its types (`show_description`).
     pub(crate) fn has_show_description(&self) -> bool {
-        self.ops().show_description.is_some()
+        vendor_field!(self, show_description).is_some()
     }
 
     /// Instances of `mtype` the vendor can still create: its `get_available`,
     /// or else the parent's counter.
     pub(crate) fn available_instances(&self, mtype: &Type) -> u32 {
-        match self.ops().get_available {
+        match vendor_field!(self, get_available) {
             // SAFETY: The vendor's callback takes one of its own types.
             Some(get_available) => unsafe { get_available(mtype.as_raw()) },
             None => mtype.parent().instances().available(),
@@ -434,7 +441,7 @@ impl Driver {
     ///
     /// `buf` must be a sysfs show buffer of `PAGE_SIZE` bytes.
     pub(crate) unsafe fn show_description(&self, mtype: &Type, buf: *mut c_char) -> isize {
-        match self.ops().show_description {
+        match vendor_field!(self, show_description) {
             // SAFETY: The vendor's callback takes one of its types and a sysfs
             // page, which the caller guarantees.
             Some(show) => unsafe { show(mtype.as_raw(), buf) },
@@ -448,7 +455,7 @@ impl Driver {
     ///
     /// `mdev` must be a device being bound to this driver by the driver core.
     pub(crate) unsafe fn probe(&self, mdev: *mut mdev_h::mdev_device) -> c_int {
-        match self.ops().probe {
+        match vendor_field!(self, probe) {
             // SAFETY: The caller guarantees `mdev` is being bound to this driver.
             Some(probe) => unsafe { probe(mdev) },
             None => 0,
@@ -461,7 +468,7 @@ impl Driver {
     ///
     /// `mdev` must be a device being unbound from this driver by the driver core.
     pub(crate) unsafe fn remove(&self, mdev: *mut mdev_h::mdev_device) {
-        if let Some(remove) = self.ops().remove {
+        if let Some(remove) = vendor_field!(self, remove) {
             // SAFETY: The caller guarantees `mdev` is bound to this driver.
             unsafe { remove(mdev) };
         }
