@@ -26,7 +26,7 @@ use kernel::{
     error::{from_err_ptr, from_result},
     page::PAGE_SIZE,
     prelude::*,
-    sync::{aref::ARef, Arc},
+    sync::Arc,
     types::Opaque,
     ThisModule, //
 };
@@ -114,11 +114,41 @@ impl<T> Type<T> {
     }
 }
 
-/// The text of a sysfs attribute being shown: one page, written with
-/// [`core::write!`] and friends. Writing more than a page fails.
+/// The text of a sysfs attribute being shown, written with
+/// [`core::write!`] and friends: at most `PAGE_SIZE - 1` bytes, all that
+/// sysfs takes from a show. Writing more fails.
 pub struct SysfsText<'a> {
     page: &'a mut [u8],
     len: usize,
+}
+
+impl SysfsText<'_> {
+    /// How many bytes sysfs takes from a show: a page less one. It warns
+    /// ("returned bad count") about a full page and drops its last byte.
+    const CAPACITY: usize = PAGE_SIZE - 1;
+
+    /// The text to be written into the sysfs show buffer `buf`.
+    ///
+    /// # Safety
+    ///
+    /// `buf` must be a sysfs show buffer (a page), which nobody else uses
+    /// while the returned value lives.
+    unsafe fn from_show_buffer<'a>(buf: *mut c_char) -> SysfsText<'a> {
+        // SAFETY: The caller guarantees a page, ours while the text lives;
+        // the text takes its first `CAPACITY` bytes.
+        let page = unsafe { core::slice::from_raw_parts_mut(buf.cast::<u8>(), Self::CAPACITY) };
+        SysfsText { page, len: 0 }
+    }
+
+    /// The `ssize_t` a show returns for `result`: the length of the text,
+    /// or `EOVERFLOW` if the driver wrote more than fits.
+    fn show_result(&self, result: fmt::Result) -> isize {
+        match result {
+            // Less than a page is far below `isize::MAX`.
+            Ok(()) => self.len as isize,
+            Err(fmt::Error) => EOVERFLOW.to_errno() as isize,
+        }
+    }
 }
 
 impl fmt::Write for SysfsText<'_> {
@@ -204,32 +234,44 @@ pub trait Driver: Sized + 'static {
     }
 }
 
-/// The `struct mdev_driver` of a [`Driver`], shared by its registration and
-/// by every [`Parent`] registered with it.
+/// A registered [`Driver`]: its `struct mdev_driver`, shared by its
+/// [`DriverRegistration`] and by every [`Parent`] registered with it.
+///
+/// The last of them to go unregisters the driver, so no parent can be left
+/// registered with a driver that is not: the order in which a vendor drops
+/// them does not matter.
 ///
 /// # Invariants
 ///
-/// `raw` is filled in by [`DriverRegistration::new`] before it is registered
-/// and never changed afterwards; its callbacks are the ones of `D`, and its
-/// `dev_groups` are `files`, or null.
+/// `raw` is registered with the core, with the callbacks of `D` and, as its
+/// `dev_groups`, `files` (or null); nothing changes it until `drop`.
 struct DriverData<D: Driver> {
-    raw: Opaque<bindings::mdev_driver>,
+    raw: Pin<KBox<Opaque<bindings::mdev_driver>>>,
     /// What `raw.driver.dev_groups` points to, if `D` has device files.
-    files: Option<Pin<KBox<FileGroup>>>,
+    _files: Option<Pin<KBox<FileGroup>>>,
     _driver: PhantomData<D>,
 }
 
-// SAFETY: After registration the C struct is only read, by the core, from any
-// thread; it holds pointers to `'static` data only.
+// SAFETY: The core and the driver core use the registered C struct from any
+// thread; it points to `'static` data and to `files` only.
 unsafe impl<D: Driver> Send for DriverData<D> {}
-// SAFETY: See `Send`: shared references only read it.
+// SAFETY: See `Send`: shared references only take its address.
 unsafe impl<D: Driver> Sync for DriverData<D> {}
+
+impl<D: Driver> Drop for DriverData<D> {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariants the driver is registered. No parent
+        // uses it any more: each holds a reference to `self` until it is
+        // unregistered.
+        unsafe { bindings::mdev_unregister_driver(self.raw.get()) };
+    }
+}
 
 /// The registration of a [`Driver`] with the mdev core.
 ///
-/// Dropping it unregisters the driver, which removes the driver's devices
-/// that are still bound. Parents hold on to the driver's memory, so a
-/// [`Parent`] that outlives it is safe, but it should be dropped first.
+/// Dropping it gives up the vendor's hold on the registration: the driver
+/// is unregistered, which removes the devices still bound to it, once the
+/// registration and every [`Parent`] made with it are gone.
 pub struct DriverRegistration<D: Driver>(Arc<DriverData<D>>);
 
 impl<D: Driver> DriverRegistration<D> {
@@ -238,46 +280,40 @@ impl<D: Driver> DriverRegistration<D> {
     /// `max_instances` is the number of devices each parent may have at once,
     /// over all its types, when `D` has no `get_available`.
     pub fn new(module: &'static ThisModule, max_instances: u32) -> Result<Self> {
-        let data = Arc::new(
-            DriverData::<D> {
-                raw: Opaque::zeroed(),
-                files: FileGroup::new::<D>()?,
-                _driver: PhantomData,
-            },
-            GFP_KERNEL,
-        )?;
-        let raw = data.raw.get();
+        let raw = KBox::pin(Opaque::<bindings::mdev_driver>::zeroed(), GFP_KERNEL)?;
+        let files = FileGroup::new::<D>()?;
+        let ptr = raw.get();
         // SAFETY: Nobody else has seen `raw` yet; every pointer stored is
         // `'static` (strings, functions and the module) or points into
-        // `data`, which the `Arc` keeps in place until after `drop`.
+        // `files`, which `DriverData` keeps in place until it unregisters.
         unsafe {
-            (*raw).device_api = D::DEVICE_API.as_char_ptr();
-            (*raw).max_instances = max_instances;
-            (*raw).probe = Some(probe_callback::<D>);
-            (*raw).remove = Some(remove_callback::<D>);
+            (*ptr).device_api = D::DEVICE_API.as_char_ptr();
+            (*ptr).max_instances = max_instances;
+            (*ptr).probe = Some(probe_callback::<D>);
+            (*ptr).remove = Some(remove_callback::<D>);
             if D::HAS_GET_AVAILABLE {
-                (*raw).get_available = Some(get_available_callback::<D>);
+                (*ptr).get_available = Some(get_available_callback::<D>);
             }
             if D::HAS_SHOW_DESCRIPTION {
-                (*raw).show_description = Some(show_description_callback::<D>);
+                (*ptr).show_description = Some(show_description_callback::<D>);
             }
-            if let Some(files) = &data.files {
-                (*raw).driver.dev_groups = files.dev_groups();
+            if let Some(files) = &files {
+                (*ptr).driver.dev_groups = files.dev_groups();
             }
-            (*raw).driver.name = D::NAME.as_char_ptr();
-            (*raw).driver.owner = module.as_ptr();
+            (*ptr).driver.name = D::NAME.as_char_ptr();
+            (*ptr).driver.owner = module.as_ptr();
         }
-        // SAFETY: `raw` is a filled-in driver that lives in the `Arc` until
-        // `drop` unregisters it.
-        kernel::error::to_result(unsafe { bindings::mdev_register_driver(raw) })?;
-        Ok(Self(data))
-    }
-}
-
-impl<D: Driver> Drop for DriverRegistration<D> {
-    fn drop(&mut self) {
-        // SAFETY: `new` registered this driver.
-        unsafe { bindings::mdev_unregister_driver(self.0.raw.get()) };
+        // SAFETY: `raw` is a filled-in driver, which `DriverData` keeps in
+        // place, with `files`, until its `drop` unregisters it.
+        kernel::error::to_result(unsafe { bindings::mdev_register_driver(ptr) })?;
+        // INVARIANT: registered just above; if the allocation fails, the
+        // dropped `DriverData` unregisters it.
+        let data = DriverData {
+            raw,
+            _files: files,
+            _driver: PhantomData,
+        };
+        Ok(Self(Arc::new(data, GFP_KERNEL)?))
     }
 }
 
@@ -336,14 +372,10 @@ unsafe extern "C" fn show_description_callback<D: Driver>(
     buf: *mut c_char,
 ) -> isize {
     // SAFETY: sysfs show buffers are one page, ours until we return.
-    let page = unsafe { core::slice::from_raw_parts_mut(buf.cast::<u8>(), PAGE_SIZE) };
-    let mut out = SysfsText { page, len: 0 };
+    let mut out = unsafe { SysfsText::from_show_buffer(buf) };
     // SAFETY: As in `get_available_callback`.
-    match D::show_description(unsafe { Type::from_raw(mtype) }, &mut out) {
-        // A page is far below `isize::MAX`.
-        Ok(()) => out.len as isize,
-        Err(fmt::Error) => EOVERFLOW.to_errno() as isize,
-    }
+    let result = D::show_description(unsafe { Type::from_raw(mtype) }, &mut out);
+    out.show_result(result)
 }
 
 /// A device alone in a class of the same name, to be a parent.
@@ -418,37 +450,75 @@ impl Drop for ClassDevice {
     }
 }
 
+mod private {
+    /// Only the API's own device owners can be a [`super::ParentDevice`].
+    pub trait Sealed {}
+}
+
+/// A device that a [`Parent`] is registered on, and that the parent owns:
+/// the parent unregisters itself, which removes all its mediated devices,
+/// before it drops the device, whose drop unregisters the device.
+///
+/// Implemented by the owners of a device's registration whose drop
+/// unregisters it: [`ClassDevice`] and [`kernel::faux::Registration`]. It is
+/// sealed: an owner that could let its device be unregistered while the
+/// parent still had children would break that order.
+pub trait ParentDevice: private::Sealed + Send + Sync + 'static {
+    /// The generic device the parent is registered on.
+    fn device(&self) -> &device::Device;
+}
+
+impl private::Sealed for ClassDevice {}
+impl ParentDevice for ClassDevice {
+    fn device(&self) -> &device::Device {
+        self.as_ref()
+    }
+}
+
+impl private::Sealed for kernel::faux::Registration {}
+impl ParentDevice for kernel::faux::Registration {
+    fn device(&self) -> &device::Device {
+        self.as_ref()
+    }
+}
+
 /// A registered parent: a device that offers types of mediated devices.
 ///
-/// Dropping it unregisters the parent, which first removes all its devices.
+/// It owns what it needs: the device it is registered on (`P`) and a share
+/// of its driver's registration. Dropping it unregisters the parent, which
+/// first removes all its devices, and only then drops the device and its
+/// share of the driver, so no order of drops in a vendor module can leave a
+/// parent registered on a device, or with a driver, that is gone.
 ///
 /// # Invariants
 ///
-/// `raw` is registered with the core, with `_type_ptrs` pointing to the
-/// `raw` fields of `_types`, none of which moves or changes until `drop`.
-pub struct Parent<D: Driver> {
+/// `raw` is registered with the core on `dev`'s device, with `_type_ptrs`
+/// pointing to the `raw` fields of `_types`, none of which moves or changes
+/// until `drop`.
+pub struct Parent<D: Driver, P: ParentDevice = ClassDevice> {
     raw: Pin<KBox<Opaque<bindings::mdev_parent>>>,
     /// The array the core reads the types from: alive until `drop`.
     _type_ptrs: KVec<*mut bindings::mdev_type>,
     /// The types themselves, which the callbacks are given.
     _types: KVec<Pin<KBox<Type<D::TypeData>>>>,
     _driver: Arc<DriverData<D>>,
-    _dev: ARef<device::Device>,
+    dev: P,
 }
 
 // SAFETY: The raw pointers only point into the parent's own allocations; the
-// core may use them from any thread, and `D::TypeData` is `Send + Sync`.
-unsafe impl<D: Driver> Send for Parent<D> {}
-// SAFETY: See `Send`; shared references give out only `&D::TypeData`.
-unsafe impl<D: Driver> Sync for Parent<D> {}
+// core may use them from any thread, and `D::TypeData` and `P` are
+// `Send + Sync`.
+unsafe impl<D: Driver, P: ParentDevice> Send for Parent<D, P> {}
+// SAFETY: See `Send`; shared references give out only `&D::TypeData` and `&P`.
+unsafe impl<D: Driver, P: ParentDevice> Sync for Parent<D, P> {}
 
-impl<D: Driver> Parent<D> {
-    /// Registers `dev` as a parent of `driver`, offering `types`.
+impl<D: Driver, P: ParentDevice> Parent<D, P> {
+    /// Registers the device of `dev` as a parent of `driver`, offering
+    /// `types`; the parent owns `dev` from now on.
     ///
-    /// `dev` gets the `mdev_supported_types` directory; the parent holds a
-    /// reference on it.
+    /// The device gets the `mdev_supported_types` directory.
     pub fn new(
-        dev: &device::Device,
+        dev: P,
         driver: &DriverRegistration<D>,
         types: impl IntoIterator<Item = TypeSpec<D::TypeData>>,
     ) -> Result<Self> {
@@ -474,13 +544,13 @@ impl<D: Driver> Parent<D> {
         }
         let raw = KBox::pin(Opaque::<bindings::mdev_parent>::zeroed(), GFP_KERNEL)?;
         let nr_types = u32::try_from(type_ptrs.len()).map_err(|_| EINVAL)?;
-        // SAFETY: `raw`, the types, the driver and `dev` stay alive and in
-        // place until `drop` unregisters the parent: `Self` owns the boxes,
-        // and holds references on the driver data and on `dev`.
+        // SAFETY: `raw`, the types, the driver and `dev` stay alive, in place
+        // and registered until `drop` unregisters the parent: `Self` owns the
+        // boxes and `dev`, and holds a reference on the driver's registration.
         kernel::error::to_result(unsafe {
             bindings::mdev_register_parent(
                 raw.get(),
-                raw_device(dev),
+                raw_device(dev.device()),
                 driver.0.raw.get(),
                 type_ptrs.as_mut_ptr(),
                 nr_types,
@@ -492,14 +562,21 @@ impl<D: Driver> Parent<D> {
             _type_ptrs: type_ptrs,
             _types: boxed,
             _driver: driver.0.clone(),
-            _dev: dev.into(),
+            dev,
         })
+    }
+
+    /// What the parent is registered on.
+    pub fn device(&self) -> &P {
+        &self.dev
     }
 }
 
-impl<D: Driver> Drop for Parent<D> {
+impl<D: Driver, P: ParentDevice> Drop for Parent<D, P> {
     fn drop(&mut self) {
-        // SAFETY: By the type invariants the parent is registered.
+        // SAFETY: By the type invariants the parent is registered. This runs
+        // before any field is dropped, so its device and driver are still
+        // registered.
         unsafe { bindings::mdev_unregister_parent(self.raw.get()) };
         // The devices are removed, but VFIO may release them later; the
         // module that holds their ops must stay until it has.
@@ -527,5 +604,23 @@ mod tests {
         assert_eq!(out.len, 6);
         assert!(out.write_str("xy").is_ok());
         assert_eq!(&page, b"12-345xy");
+    }
+
+    #[test]
+    fn a_show_buffer_takes_a_page_less_one() {
+        let mut page = KVec::<u8>::from_elem(0xaa, PAGE_SIZE, GFP_KERNEL).unwrap();
+        // SAFETY: A page that is ours while `out` lives.
+        let mut out = unsafe { SysfsText::from_show_buffer(page.as_mut_ptr().cast()) };
+        for _ in 0..PAGE_SIZE - 1 {
+            assert!(out.write_str("x").is_ok());
+        }
+        // sysfs would warn about a full page and drop its last byte.
+        assert!(out.write_str("x").is_err());
+        assert_eq!(out.show_result(Ok(())), (PAGE_SIZE - 1) as isize);
+        assert_eq!(
+            out.show_result(Err(fmt::Error)),
+            EOVERFLOW.to_errno() as isize
+        );
+        assert_eq!(page[PAGE_SIZE - 1], 0xaa);
     }
 }

@@ -11,7 +11,7 @@
 
 use super::{bindings, Device, Driver, SysfsText};
 use core::{marker::PhantomPinned, mem::offset_of, ptr};
-use kernel::{ffi::c_char, page::PAGE_SIZE, prelude::*};
+use kernel::{ffi::c_char, prelude::*};
 
 /// One file in each device's directory, and what it allows.
 #[derive(Clone, Copy)]
@@ -239,13 +239,9 @@ unsafe extern "C" fn show_callback<D: Driver>(
     // SAFETY: Our caller's contract is `file_of`'s.
     let (mdev, data, index) = unsafe { file_of::<D>(dev, attr) };
     // SAFETY: sysfs show buffers are one page, ours until we return.
-    let page = unsafe { core::slice::from_raw_parts_mut(buf.cast::<u8>(), PAGE_SIZE) };
-    let mut out = SysfsText { page, len: 0 };
-    match D::show_device_file(mdev, data, index, &mut out) {
-        // A page is far below `isize::MAX`.
-        Ok(()) => out.len as isize,
-        Err(core::fmt::Error) => EOVERFLOW.to_errno() as isize,
-    }
+    let mut out = unsafe { SysfsText::from_show_buffer(buf) };
+    let result = D::show_device_file(mdev, data, index, &mut out);
+    out.show_result(result)
 }
 
 /// # Safety

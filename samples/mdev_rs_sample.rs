@@ -509,12 +509,10 @@ impl Registers {
     }
 }
 
-/// The module: the driver, the faux device it slices, and the parent.
-/// Fields drop in order, so the parent goes first and the driver last.
+/// The module: a parent, which owns the faux device it slices and
+/// keeps the driver registered while it is.
 struct SampleModule {
-    _parent: mdev::Parent<SampleDriver>,
-    _faux: faux::Registration,
-    _driver: mdev::DriverRegistration<SampleDriver>,
+    _parent: mdev::Parent<SampleDriver, faux::Registration>,
 }
 
 impl kernel::Module for SampleModule {
@@ -540,12 +538,10 @@ impl kernel::Module for SampleModule {
                 },
             },
         ];
-        let parent = mdev::Parent::new(faux.as_ref(), &driver, types)?;
-        Ok(Self {
-            _parent: parent,
-            _faux: faux,
-            _driver: driver,
-        })
+        // The parent owns the device and a share of the driver's
+        // registration: `driver` may go at the end of this function.
+        let parent = mdev::Parent::new(faux, &driver, types)?;
+        Ok(Self { _parent: parent })
     }
 }
 

@@ -227,12 +227,10 @@ impl vfio::DeviceOps for MdpyDevice {
     }
 }
 
-/// The module: the driver, the class device it offers types on, and the
-/// parent. Fields drop in order: the parent first, the driver last.
+/// The module: a parent, which owns the class device it offers types on and
+/// keeps the driver registered while it is.
 struct MdpyModule {
     _parent: mdev::Parent<MdpyDriver>,
-    _class_dev: mdev::ClassDevice,
-    _driver: mdev::DriverRegistration<MdpyDriver>,
 }
 
 /// A 32-bit-per-pixel mode of `width` by `height`.
@@ -266,11 +264,9 @@ impl kernel::Module for MdpyModule {
                 data: mode(1920, 1080),
             },
         ];
-        let parent = mdev::Parent::new(class_dev.as_ref(), &driver, types)?;
-        Ok(Self {
-            _parent: parent,
-            _class_dev: class_dev,
-            _driver: driver,
-        })
+        // The parent owns the device and a share of the driver's
+        // registration: `driver` may go at the end of this function.
+        let parent = mdev::Parent::new(class_dev, &driver, types)?;
+        Ok(Self { _parent: parent })
     }
 }

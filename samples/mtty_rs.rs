@@ -230,12 +230,10 @@ impl vfio::DeviceOps for MttyDevice {
     }
 }
 
-/// The module: the driver, the class device it offers types on, and the
-/// parent. Fields drop in order: the parent first, the driver last.
+/// The module: a parent, which owns the class device it offers types on and
+/// keeps the driver registered while it is.
 struct MttyModule {
     _parent: mdev::Parent<MttyDriver>,
-    _class_dev: mdev::ClassDevice,
-    _driver: mdev::DriverRegistration<MttyDriver>,
 }
 
 impl kernel::Module for MttyModule {
@@ -255,11 +253,9 @@ impl kernel::Module for MttyModule {
                 data: 2,
             },
         ];
-        let parent = mdev::Parent::new(class_dev.as_ref(), &driver, types)?;
-        Ok(Self {
-            _parent: parent,
-            _class_dev: class_dev,
-            _driver: driver,
-        })
+        // The parent owns the device and a share of the driver's
+        // registration: `driver` may go at the end of this function.
+        let parent = mdev::Parent::new(class_dev, &driver, types)?;
+        Ok(Self { _parent: parent })
     }
 }

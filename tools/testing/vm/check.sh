@@ -52,6 +52,11 @@ trap 'rm -rf "$out"' EXIT
 cat "$out/kdir"
 totals_add_points "$out/kdir" "distro_kdir_errors.sh"
 
+echo "=== compile-fail: vendor code that gets ownership wrong does not build ==="
+"$REPO/tools/testing/compile_fail/run.sh" "$KBUILD" > "$out/compile-fail" 2>&1 || true
+cat "$out/compile-fail"
+totals_add_points "$out/compile-fail" "compile_fail/run.sh"
+
 # One guest image serves every run below: the core and the mode are chosen
 # on the kernel command line.
 . "$VM/lib.sh"

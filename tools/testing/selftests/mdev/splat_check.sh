@@ -21,7 +21,7 @@ fi
 
 log=$(mktemp)
 dmesg > "$log"
-pattern='WARNING:|BUG:|Oops|general protection fault|Kernel panic|UBSAN:|possible recursive locking|possible circular locking|inconsistent lock state|suspicious RCU usage|INFO: trying to register non-static key|INFO: task .* blocked|ODEBUG:|list_add corruption|list_del corruption|refcount_t:|kobject .* has no release'
+pattern='WARNING:|BUG:|Oops|general protection fault|Kernel panic|UBSAN:|possible recursive locking|possible circular locking|inconsistent lock state|suspicious RCU usage|INFO: trying to register non-static key|INFO: task .* blocked|ODEBUG:|list_add corruption|list_del corruption|refcount_t:|kobject .* has no release|returned bad count'
 # Reports by checker, for make stress's figures (a report may match two).
 nr() { grep -cE "$1" "$log"; }
 echo "splat-counts kasan=$(nr 'BUG: KASAN') kcsan=$(nr 'BUG: KCSAN') \
