@@ -9,14 +9,20 @@
  * - list_del(), a static inline function the kernel crate has no helper for.
  * - The wait for a type's kobject release, made of the wait_var_event() and
  *   store_release_wake_up() macros.
+ * - The release trampoline of the Rust vendor API's VFIO devices
+ *   (mdev_rs_vfio.h): a function whose code must be in mdev.ko, not in the
+ *   vendor module, and which reads the layout of struct vfio_device.
  * - The module version (the Rust module! macro has no such field): the
  *   package version of dkms.conf, passed by Kbuild.  It must stay above the
  *   C core's "0.1", or DKMS refuses to install over the kernel's mdev.ko.
  */
 #include <linux/list.h>
 #include <linux/mdev.h>
+#include <linux/delay.h>
 #include <linux/module.h>
 #include <linux/wait_bit.h>
+
+#include "mdev_rs_vfio.h"
 
 /* Implemented in Rust (mdev_core.rs, mdev_driver.rs). */
 int mdev_rs_register_parent(struct mdev_parent *parent, struct device *dev,
@@ -79,5 +85,39 @@ void mdev_rs_wait_type_released(struct mdev_type *mtype)
 {
 	wait_var_event(&mtype->parent, !smp_load_acquire(&mtype->parent));
 }
+
+#ifdef MDEV_RS_FAULT_HOOKS
+/*
+ * Test builds only (MDEV_FAULT_HOOKS=1): how long the trampoline sleeps after
+ * it counted a device out, to show that a vendor module may be unloaded
+ * then (tools/testing/selftests/mdev/unload_race.sh).
+ */
+static unsigned int release_delay_ms;
+module_param(release_delay_ms, uint, 0644);
+MODULE_PARM_DESC(release_delay_ms, "test hook: sleep at the end of each VFIO device release");
+#endif
+
+/*
+ * The ops->release of every VFIO device of the Rust vendor API, when it runs
+ * on this core: the vendor's drop, then the count its module's unloading
+ * waits for.  From the decrement on, only this module's code runs, and the
+ * counter is not read again (wake_up_var() only hashes its address).
+ */
+void mdev_rs_vfio_release(struct vfio_device *vdev)
+{
+	struct mdev_rs_vfio_device *dev =
+		container_of(vdev, struct mdev_rs_vfio_device, vdev);
+	atomic_long_t *unreleased = dev->release.unreleased;
+
+	dev->release.drop(vdev);
+	/* Fully ordered: the waiter sees the drop done, and is seen waiting. */
+	if (atomic_long_dec_and_test(unreleased))
+		wake_up_var(unreleased);
+#ifdef MDEV_RS_FAULT_HOOKS
+	if (READ_ONCE(release_delay_ms))
+		msleep(READ_ONCE(release_delay_ms));
+#endif
+}
+EXPORT_SYMBOL_GPL(mdev_rs_vfio_release);
 
 MODULE_VERSION(MDEV_RS_VERSION);

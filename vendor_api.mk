@@ -33,7 +33,11 @@ $(mdev_vendor_bindings): mdev_bindgen_allow := \
 	--allowlist-function 'vfio_info_add_capability' \
 	--allowlist-function 'vfio_iommufd_emulated_.*' \
 	--allowlist-function 'vfio_(un)?pin_pages|vfio_dma_rw' \
-	--allowlist-var 'IOMMU_(READ|WRITE)'
+	--allowlist-var 'IOMMU_(READ|WRITE)' \
+	--allowlist-type 'mdev_rs_.*' \
+	--allowlist-function '__symbol_(get|put)' \
+	--allowlist-type 'wait_bit_queue_entry|wait_bit_key' \
+	--allowlist-function '__var_waitqueue|init_wait_var_entry|wake_up_var'
 $(mdev_vendor_bindings): $(mdev_rs_dir)/vendor_bindings.h FORCE
 	$(call if_changed_dep,mdev_bindgen)
 targets += mdev_vendor_bindings_generated.rs

@@ -7,3 +7,6 @@
 #include <linux/eventfd.h>
 #include <linux/mdev.h>
 #include <linux/vfio.h>
+#include <linux/wait_bit.h>
+
+#include "mdev_rs_vfio.h"

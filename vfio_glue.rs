@@ -47,11 +47,7 @@ use kernel::{
     mm::virt::VmaNew,
     new_mutex,
     prelude::*,
-    sync::{
-        atomic::{Acquire, Atomic, Relaxed, Release},
-        Mutex,
-    },
-    time::{delay::fsleep, Delta},
+    sync::Mutex,
     types::{Opaque, ScopeGuard},
     uaccess::{UserPtr, UserSlice},
 };
@@ -64,6 +60,8 @@ mod irq;
 mod mmap;
 #[path = "vfio_glue/region.rs"]
 mod region;
+#[path = "vfio_glue/release.rs"]
+mod release;
 #[path = "vfio_glue/uapi.rs"]
 mod uapi;
 
@@ -177,12 +175,19 @@ pub trait DeviceOps: Send + Sync + Sized + 'static {
 /// # Invariants
 ///
 /// - `vdev` comes first: VFIO allocates the whole struct and hands out
-///   pointers to `vdev` (`_vfio_alloc_device` requires offset 0).
+///   pointers to `vdev` (`_vfio_alloc_device` requires offset 0); `release`
+///   follows it as in `struct mdev_rs_vfio_device`, for the core's release
+///   trampoline (see [`release`](mod@release)).
+/// - `vdev.ops` points to `ops`, filled in right after the allocation.
 /// - Once `live` is true, `irqs`, `pins` and `data` are initialized and
-///   pinned, until `release_callback` drops them.
+///   pinned, until the release drops them.
 #[repr(C)]
 pub struct Device<T: DeviceOps> {
     vdev: Opaque<bindings::vfio_device>,
+    release: bindings::mdev_rs_release_hook,
+    /// This device's ops: `T`'s, with the release that the running core
+    /// offers ([`release::ops`]).
+    ops: bindings::vfio_device_ops,
     irqs: Mutex<Vectors<EventFd>>,
     pins: Mutex<dma::Pins>,
     live: bool,
@@ -241,7 +246,7 @@ impl<T: DeviceOps> Device<T> {
     #[allow(clippy::disallowed_methods)]
     const VTABLE: bindings::vfio_device_ops = bindings::vfio_device_ops {
         name: T::NAME.as_ptr().cast_mut().cast(),
-        release: Some(release_callback::<T>),
+        release: Some(release::release_in_module::<T>),
         open_device: Some(open_callback::<T>),
         close_device: Some(close_callback::<T>),
         read: Some(read_callback::<T>),
@@ -286,42 +291,7 @@ unsafe impl<T: DeviceOps> Send for Registration<T> {}
 // SAFETY: See `Send`.
 unsafe impl<T: DeviceOps> Sync for Registration<T> {}
 
-/// The VFIO devices of this module whose release has not run yet.
-///
-/// VFIO releases a device when the last reference on its `struct device`
-/// goes, and then calls back into the module that made it (its ops table and
-/// [`release_callback`]). That may be long after the vendor's remove op
-/// returned: always so with `CONFIG_DEBUG_KOBJECT_RELEASE`, which delays every
-/// release by one to four seconds. Every vendor crate compiles this API, so
-/// the count is per module.
-static UNRELEASED: Atomic<usize> = Atomic::new(0);
-
-/// The mdev parents this module has registered.
-static PARENTS: Atomic<usize> = Atomic::new(0);
-
-/// A parent of this module is registered (`mdev::Parent::new`).
-pub(crate) fn parent_registered() {
-    PARENTS.add(1, Relaxed);
-}
-
-/// A parent of this module is unregistered, with its devices removed
-/// (`mdev::Parent`'s drop). When it was the last, no device of this module
-/// is left or can be made, so this waits until VFIO has released them all:
-/// the module may then be unloaded. With other parents still registered,
-/// their own unregistration waits instead.
-pub(crate) fn parent_unregistered() {
-    if PARENTS.fetch_sub(1, Relaxed) != 1 {
-        return;
-    }
-    // Releases are rare and near (seconds at most), so polling is enough.
-    while UNRELEASED.load(Acquire) != 0 {
-        fsleep(Delta::from_millis(10));
-    }
-    // The releasing CPU decremented the count as the last step of
-    // `release_callback`, but still has that function's return to run in
-    // this module's text: let it leave.
-    fsleep(Delta::from_millis(10));
-}
+pub(crate) use release::{parent_registered, parent_unregistered};
 
 impl<T: DeviceOps> Registration<T> {
     /// Checks at build time that every index of `T::IRQS` is below
@@ -354,14 +324,16 @@ impl<T: DeviceOps> Registration<T> {
         })?;
         // `_vfio_alloc_device` returns an error pointer, never NULL.
         let dev = NonNull::new(vdev.cast::<Device<T>>()).ok_or(ENOMEM)?;
-        // Its release, which this allocation will always get, counts it out.
-        UNRELEASED.add(1, Relaxed);
+        let raw = dev.as_ptr();
+        // SAFETY: The allocation is ours alone until it is registered; from
+        // now on every release of it, even of a failed registration, takes
+        // the path `release::arm` sets up, which counts it out.
+        unsafe { release::arm(raw) };
         let put = ScopeGuard::new(|| {
             // SAFETY: We hold the allocation's only reference; the release
-            // callback drops the state only once it is `live`.
+            // drops the state only once it is `live`.
             unsafe { kernel::bindings::put_device(&raw mut (*vdev).device) }
         });
-        let raw = dev.as_ptr();
         // SAFETY: The fields are in the allocation, not initialized yet, and
         // never move: VFIO frees the allocation in place. The data goes
         // first: if it fails, nothing else is initialized yet.
@@ -479,24 +451,6 @@ fn ssize(result: Result<usize>) -> isize {
         Ok(done) => done as isize,
         Err(e) => e.to_errno() as isize,
     }
-}
-
-/// # Safety
-///
-/// `vdev` must belong to a `Device<T>` whose last reference is being put.
-unsafe extern "C" fn release_callback<T: DeviceOps>(vdev: *mut bindings::vfio_device) {
-    let dev = vdev.cast::<Device<T>>();
-    // SAFETY: Nobody else uses the device any more; by the type invariants
-    // the state is initialized if `live` is set, and dropped only here.
-    unsafe {
-        if (*dev).live {
-            core::ptr::drop_in_place(&raw mut (*dev).data);
-            core::ptr::drop_in_place(&raw mut (*dev).irqs);
-            core::ptr::drop_in_place(&raw mut (*dev).pins);
-        }
-    }
-    // Last: after this, `parent_unregistered` may let the module go.
-    UNRELEASED.fetch_sub(1, Release);
 }
 
 /// # Safety

@@ -35,6 +35,9 @@ export MDEV_STORM_RELOADS=${MDEV_STORM_RELOADS:-5}
 export MDEV_STORM_SEED=${MDEV_STORM_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
 echo "stress: seed $MDEV_STORM_SEED, $MDEV_STORM_OPS operations, $MDEV_STORM_WRITERS writers"
 
+# The modules get the fault hooks of the unload race test (unload_race.sh):
+# the Rust core's release_delay_ms.
+export MDEV_FAULT_HOOKS=1
 # One guest image per kernel, its modules built in a copy of the sources.
 image() { # KERNEL_NAME KBUILD
 	local tree=$CACHE/stress/tree-$1
@@ -62,7 +65,7 @@ run() { # NAME CORE KBUILD INITRD TESTS
 }
 log() { echo "$CACHE/run/console-$1-tests-$2.log"; }
 out() { echo "$CACHE/run/stress-$1-$2.out"; }
-TESTS=storm.sh,malformed_input.sh,splat_check.sh
+TESTS=storm.sh,malformed_input.sh,unload_race.sh,splat_check.sh
 # bench_smoke.sh runs here, not in make check (see its header), on the KCSAN
 # kernel only: with delayed kobject releases (the stress kernel) the C
 # samples stay loaded after the storm, and so does the core they use.
