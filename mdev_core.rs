@@ -38,6 +38,8 @@ mod mdev_list;
 mod mdev_parent;
 mod mdev_sysfs;
 mod mdev_uuid;
+#[path = "mdev_core/vendor_unload.rs"]
+mod vendor_unload;
 
 use mdev_device::MdevDevice;
 use mdev_list::DeviceState;
@@ -120,7 +122,7 @@ impl Drop for CompatClass {
 }
 
 /// The loaded core. Fields drop in declaration order: debugfs first, the
-/// bus last.
+/// bus, then the watch over vendor modules, last.
 struct MdevCore {
     _devices_file: Pin<KBox<debugfs::File<()>>>,
     #[cfg(mdev_lock_hold)]
@@ -128,12 +130,14 @@ struct MdevCore {
     _debugfs_dir: debugfs::Dir,
     _compat_class: CompatClass,
     _bus: mdev_driver::BusRegistration,
+    _vendor_unload: vendor_unload::Watch,
 }
 
 impl kernel::Module for MdevCore {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         // SAFETY: Called once, before anything can use the list.
         unsafe { mdev_list::init_global() };
+        let vendor_unload = vendor_unload::Watch::new()?;
         let bus = mdev_driver::BusRegistration::new()?;
         let compat_class = CompatClass::new()?;
         let dir = debugfs::Dir::new(c"mdev");
@@ -154,6 +158,7 @@ impl kernel::Module for MdevCore {
             _debugfs_dir: dir,
             _compat_class: compat_class,
             _bus: bus,
+            _vendor_unload: vendor_unload,
         })
     }
 }
@@ -367,9 +372,13 @@ unsafe extern "C" fn mdev_rs_register_parent(
     // vendor calls `mdev_unregister_parent()`.
     let parent = unsafe { Parent::from_raw(parent) };
     parent.instances().set(parent.driver().max_instances());
+    if let Err(err) = vendor_unload::parent_registering(parent) {
+        return err.to_errno();
+    }
 
     if let Err(err) = mdev_sysfs::add_parent(parent) {
         dev_err!(parent.dev(), "MDEV: registering types failed: {:?}\n", err);
+        vendor_unload::parent_gone(parent);
         return err.to_errno();
     }
     // SAFETY: The class is registered while vendors can call us; `dev` is valid.
@@ -405,4 +414,5 @@ unsafe extern "C" fn mdev_rs_unregister_parent(parent: *mut mdev_h::mdev_parent)
         mdev_sysfs::remove_parent(parent);
     }
     parent_uevent(dev, c"MDEV_STATE=unregistered");
+    vendor_unload::parent_gone(parent);
 }

@@ -122,6 +122,12 @@ for d in $vend/samples $vend/test_vendor; do
 done
 [ $ok = 0 ] || tail -n 30 $log | sed 's/^/# /'
 point $ok "mtty, mdpy, mbochs and the test vendor build out of tree against Debian's headers"
+# The Rust test vendor (leak_unload.sh), through the prepared tree as the
+# Rust samples were; for the guest only.
+rtv="$SRC/tools/testing/selftests/mdev/rust_test_vendor"
+"$SRC/tools/build/kmake.sh" "$KDIR" "$rtv" modules >>$log 2>&1 &&
+	"$SRC/tools/build/kmake.sh" "$KDIR" "$rtv" INSTALL_MOD_PATH="$STAGE" modules_install >>$log 2>&1
+point $? "the Rust test vendor builds out of tree against Debian's headers"
 depmod -a -b "$STAGE" "$REL"
 point $? "depmod indexes the guest's module tree"
 
@@ -129,7 +135,7 @@ point $? "depmod indexes the guest's module tree"
 # modprobe about, with everything they depend on.
 {
 	(cd "$STAGE" && ls lib/modules/"$REL"/modules.*)
-	for m in vfio vfio_iommu_type1 mdev mtty mdpy mbochs mdev_test_vendor mdev_rs_sample mtty_rs mdpy_rs kvmgt; do
+	for m in vfio vfio_iommu_type1 mdev mtty mdpy mbochs mdev_test_vendor mdev_rs_sample mtty_rs mdpy_rs mdev_rs_leaky kvmgt; do
 		modprobe -d "$STAGE" -S "$REL" --show-depends "$m" | awk '$1 == "insmod" {print $2}'
 	done
 	(cd "$STAGE" && ls lib/modules/"$REL"/kernel/drivers/vfio/mdev/mdev.ko*)

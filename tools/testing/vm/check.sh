@@ -23,7 +23,7 @@ else
 	echo "FAILED: rustfmt --check reports differences (run make rustfmt)"; fail=$((fail + 1))
 fi
 REPO=$(cd "$VM/../../.." && pwd)
-lint_dirs="$REPO $VM/splat_selftest"
+lint_dirs="$REPO $VM/splat_selftest $REPO/tools/testing/selftests/mdev/rust_test_vendor"
 clippy_out=$(for d in $lint_dirs; do
 	touch "$d"/*.rs "$REPO"/samples/*.rs
 	"$REPO/tools/build/kmake.sh" "$KBUILD" "$d" CLIPPY=1 modules 2>&1

@@ -84,8 +84,8 @@ if [ -z "$MODROOT" ]; then
 	# one depmod over all.
 	KREL=$(cat "$KBUILD/include/config/kernel.release")
 	cp -a "$KBUILD/modinstall/lib/modules" "$STAGE/lib/"
-	# Test-only modules: the splat detector's self-test and a C test vendor.
-	MODULE_DIRS="$REPO $VM_DIR/splat_selftest $REPO/tools/testing/selftests/mdev/test_vendor"
+	# Test-only modules: the splat detector's self-test, a C and a Rust test vendor.
+	MODULE_DIRS="$REPO $VM_DIR/splat_selftest $REPO/tools/testing/selftests/mdev/test_vendor $REPO/tools/testing/selftests/mdev/rust_test_vendor"
 	for d in $MODULE_DIRS; do
 		"$REPO/tools/build/kmake.sh" "$KBUILD" "$d" -s modules >/dev/null || die "building the modules of $d failed"
 		"$REPO/tools/build/kmake.sh" "$KBUILD" "$d" -s INSTALL_MOD_PATH="$STAGE" INSTALL_MOD_STRIP=1 \
