@@ -245,28 +245,35 @@ pub(crate) fn create_device(mtype: &Type, uuid: Uuid) -> Result {
         unsafe { bindings::device_del(mdev.raw_dev()) };
         return Err(err);
     }
-    mdev_list::activate(&mdev);
-    // The initial reference now belongs to the registered device, and
-    // `remove_registered` drops it.
+    // The initial reference belongs to the registered device from now on,
+    // and `remove_registered` drops it: it is given up before the device can
+    // be removed, and this function keeps a reference of its own while it
+    // activates the device.
+    let this = mdev.clone();
     let _ = ARef::into_raw(mdev);
+    mdev_list::activate(&this);
     Ok(())
 }
 
 /// Removes an active device: the work behind `remove`.
 ///
-/// `delete_file` deletes the `remove` file being written; it answers false
-/// when the parent's unregistration deleted the file first, and so removes
-/// the device itself. It runs only once this caller has claimed the removal
-/// (one lock round for the state check and the claim), so that a device that
-/// is not active yet, or already being removed, keeps its file and answers
-/// `EAGAIN`.
+/// `delete_file` deletes the `remove` file being written. It runs only once
+/// this caller has claimed the removal (one lock round for the state check
+/// and the claim), so that a device that is not active yet, or already being
+/// removed, keeps its file and answers `EAGAIN`.
+///
+/// `delete_file` (`device_remove_file_self()`) answers false only to the
+/// loser of two self-removals of the same file at once (kernfs arbitrates
+/// them with `KERNFS_SUICIDAL`), and only the one winner of `begin_remove`
+/// ever calls it for a device: it always answers true here. A parent's
+/// unregistration deleting the file first (`device_del()`) does not make it
+/// answer false; that case fails `try_read_unreg` below.
 pub(crate) fn remove_device(mdev: &ARef<MdevDevice>, delete_file: impl FnOnce() -> bool) -> Result {
     mdev_list::begin_remove(mdev)?;
-    if !delete_file() {
-        return Ok(());
-    }
-    // SAFETY: The parent is registered: the device was active an instant ago,
-    // and unregistration, which would remove it, waits for `unreg_sem`.
+    let _always_deleted = delete_file();
+    // SAFETY: The parent's memory is valid, though its unregistration may
+    // have begun: `mdev` holds the device, the device holds its type, and
+    // `mdev_unregister_parent()` returns only after every type's release.
     let parent = unsafe { Parent::from_raw(mdev.parent().as_raw()) };
     let Some(_unreg) = parent.try_read_unreg() else {
         // Unregistration has started and will remove the device.

@@ -120,7 +120,9 @@ impl MdevDevice {
     /// The device's type.
     pub(crate) fn mtype(&self) -> &Type {
         // SAFETY: `type_` holds a reference on the type (invariant), which
-        // keeps its kobject and, by the vendor's promise, its memory.
+        // keeps its kobject from being released, and so its memory:
+        // `mdev_unregister_parent()` returns, and lets the vendor free its
+        // types, only after every type's release has run.
         unsafe { Type::from_raw((*self.as_raw()).type_) }
     }
 
@@ -187,13 +189,17 @@ impl MdevDevice {
     /// Called only by the driver core, once, for the `struct device` of an
     /// [`MdevDevice`] set up by [`Self::initialize`].
     unsafe extern "C" fn release(dev: *mut bindings::device) {
-        // SAFETY: The driver core passes our device, still alive.
-        let mdev = unsafe { Self::from_dev(dev) };
-        crate::mdev_list::forget_device(mdev);
+        // The box is rebuilt from a pointer of the allocation's own
+        // provenance, not from a shared reference.
+        // SAFETY: The driver core passes the `dev` of one of our devices.
+        let this = unsafe { kernel::container_of!(dev, mdev_h::mdev_device, dev) }.cast::<Self>();
+        // SAFETY: The device is alive until the box is dropped below; the
+        // reference ends with this call.
+        crate::mdev_list::forget_device(unsafe { &*this });
         // SAFETY: `initialize` leaked this box and handed it to the reference
         // count, which just dropped to zero: nobody else can reach it, and
         // `forget_device` has taken it out of the global list.
-        drop(unsafe { KBox::from_raw(core::ptr::from_ref(mdev).cast_mut()) });
+        drop(unsafe { KBox::from_raw(this) });
     }
 }
 

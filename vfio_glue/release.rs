@@ -35,7 +35,7 @@
 use super::{bindings, Device, DeviceOps};
 use core::{
     ffi::c_void,
-    mem::{offset_of, MaybeUninit},
+    mem::{align_of, offset_of, MaybeUninit},
 };
 use kernel::{
     prelude::*,
@@ -88,10 +88,15 @@ fn trampoline() -> ReleaseFn {
 
 impl<T: DeviceOps> Device<T> {
     /// Checks at build time that the hook follows the `vfio_device` as the
-    /// trampoline expects it to (`struct mdev_rs_vfio_device`).
-    const HOOK_WHERE_THE_CORE_LOOKS: () = assert!(
-        offset_of!(Device<T>, release) == offset_of!(bindings::mdev_rs_vfio_device, release)
-    );
+    /// trampoline expects it to (`struct mdev_rs_vfio_device`), and that the
+    /// allocation VFIO makes (`kvzalloc()`: at least `ARCH_KMALLOC_MINALIGN`
+    /// aligned) is aligned enough for a `Device<T>`.
+    const LAYOUT_AS_THE_CORE_AND_VFIO_MAKE_IT: () = {
+        assert!(
+            offset_of!(Device<T>, release) == offset_of!(bindings::mdev_rs_vfio_device, release)
+        );
+        assert!(align_of::<Device<T>>() <= kernel::bindings::ARCH_KMALLOC_MINALIGN);
+    };
 }
 
 /// Sets up a new allocation's ops and release, and counts it in: from now
@@ -102,7 +107,7 @@ impl<T: DeviceOps> Device<T> {
 /// `dev` must be a `Device<T>` just allocated by `_vfio_alloc_device` with
 /// `Device::<T>::VTABLE`, used by nobody else yet.
 pub(super) unsafe fn arm<T: DeviceOps>(dev: *mut Device<T>) {
-    let () = Device::<T>::HOOK_WHERE_THE_CORE_LOOKS;
+    let () = Device::<T>::LAYOUT_AS_THE_CORE_AND_VFIO_MAKE_IT;
     let mut ops = Device::<T>::VTABLE;
     if let Some(release) = trampoline() {
         ops.release = Some(release);
