@@ -65,7 +65,11 @@ run() { # NAME CORE KBUILD INITRD TESTS
 }
 log() { echo "$CACHE/run/console-$1-tests-$2.log"; }
 out() { echo "$CACHE/run/stress-$1-$2.out"; }
-TESTS=storm.sh,malformed_input.sh,unload_race.sh,splat_check.sh
+TESTS=storm.sh,malformed_input.sh,unload_race.sh,fuzz.sh,splat_check.sh
+# The device-fd fuzzer (fuzz.sh): MDEV_FUZZ_CALLS calls per driver; the Rust
+# sample and ports in the verdict run and on the C core, the C samples in a
+# reference run of their own (their overruns are documented findings).
+export MDEV_FUZZ_CALLS=${MDEV_FUZZ_CALLS:-3000} MDEV_FUZZ_SEED=$MDEV_STORM_SEED
 # bench_smoke.sh runs here, not in make check (see its header), on the KCSAN
 # kernel only: with delayed kobject releases (the stress kernel) the C
 # samples stay loaded after the storm, and so does the core they use.
@@ -80,7 +84,8 @@ run stress rust "$KB_STRESS" "$IMG_STRESS" "$TESTS" &
 MDEV_STORM_POOL=${MDEV_KCSAN_POOL:-128} run kcsan c "$KB_KCSAN" "$IMG_KCSAN" \
 	storm.sh,malformed_input.sh,bench_smoke.sh,splat_check.sh &
 wait
-run stress c "$KB_STRESS" "$IMG_STRESS" storm.sh,splat_check.sh &
+run stress c "$KB_STRESS" "$IMG_STRESS" storm.sh,fuzz.sh,splat_check.sh &
+MDEV_FUZZ_DRIVERS=c run fuzzc rust "$KB_STRESS" "$IMG_STRESS" fuzz.sh,splat_check.sh &
 # The Rust core's benchmark figures, for the report below only.
 run kcsan rust "$KB_KCSAN" "$IMG_KCSAN" bench_smoke.sh &
 wait
@@ -119,11 +124,18 @@ figures=$CACHE/run/stress-figures.txt
 			"kmemleak $(field "$l" kmemleak), DEBUG_OBJECTS $(field "$l" debug_objects)," \
 			"UBSAN $(field "$l" ubsan), hung tasks $(field "$l" hung_task), all splat lines $(field "$l" all)"
 	done
+	echo "  device-fd fuzzer, calls per driver (seed $MDEV_STORM_SEED):"
+	for r in "stress rust" "stress c" "fuzzc rust"; do
+		set -- $r
+		grep -ho 'fuzz-figure .*' "$(log "$1" "$2")" | awk -v run="$2 core, $1 kernel" \
+			'{ sub("calls=", "", $3); printf "    %s: %s %s\n", run, $2, $3 }'
+	done
+	echo "  C samples under the fuzzer (reference; their overruns are documented): $(grep -o '^[0-9]* passed, [0-9]* failed, [0-9]* skipped' "$(out fuzzc rust)" | tail -n1)"
 	echo "  malformed inputs tried: $(grep -c 'table: ' "$(log stress rust)" || true) on each core;" \
 		"differing (documented improvements): $(diff <(grep -o 'table: .*' "$(log stress rust)") \
 			<(grep -o 'table: .*' "$(log kcsan c)") | grep -c '^<' || true)"
 	echo "  C-core findings (kernel reports and the storm's C-core skips):"
-	for r in "stress c" "kcsan c"; do
+	for r in "stress c" "kcsan c" "fuzzc rust"; do
 		set -- $r
 		grep -E 'BUG: KASAN|BUG: KCSAN|general protection|Oops:|ODEBUG:|C-core defect' "$(log "$1" "$2")" |
 			grep -v '^# #' | sed 's/^\[ *[0-9.]*\] //; s/^# ok [0-9]* //' |
@@ -154,8 +166,23 @@ else
 	fail=$((fail + 1))
 fi
 
-# Every checker must have reported nothing on the Rust core.
+# The storm must do real work on the Rust core: successful creates and
+# removes, not only collisions (a tenth of the operations each, 2,000 at
+# the default size).
 l=$(log stress rust)
+min_ok=${MDEV_STORM_MIN_OK:-$((MDEV_STORM_OPS / 10))}
+for op in create remove; do
+	n=$(grep -o "storm-result $op OK [0-9]*" "$l" | awk '{ s += $4 } END { print s + 0 }')
+	if [ "$n" -ge "$min_ok" ]; then
+		echo "ok: the Rust core's storm made $n successful ${op}s (at least $min_ok)"
+		pass=$((pass + 1))
+	else
+		echo "FAILED: the Rust core's storm made $n successful ${op}s, fewer than $min_ok"
+		fail=$((fail + 1))
+	fi
+done
+
+# Every checker must have reported nothing on the Rust core.
 for k in kasan lockdep kmemleak debug_objects ubsan hung_task all; do
 	if [ "$(field "$l" "$k")" = 0 ]; then
 		pass=$((pass + 1))

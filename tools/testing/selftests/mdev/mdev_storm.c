@@ -10,7 +10,8 @@
  * is reproducible from SEED (their interleaving is the scheduler's).  Each
  * operation is one of:
  *   create   write a pool UUID to a random type's create
- *   remove   write 1 to a pool UUID's remove
+ *   remove   write 1 to the remove of a pool UUID: three times in four one
+ *            that this writer created (if it has any), else any
  *   read     a random type's available_instances, name or description, a
  *            pool UUID's mdev_type link or the files of its vendor/
  *            directory (its vendor driver's), or a type's devices/ listing
@@ -197,20 +198,64 @@ static int read_op(uint64_t *rng, const char *type, const char *uuid)
 	return list_dir(path);
 }
 
+/*
+ * The pool indexes a writer has created and not yet removed, most recent
+ * last.  Most removes take one of them, so that creates and removes mostly
+ * succeed (the storm does work) while the other removes, and every create,
+ * still draw from the whole pool and collide with the other writers.
+ */
+struct mine {
+	unsigned int *index;
+	unsigned int nr;
+};
+
+static void mine_add(struct mine *mine, unsigned int index)
+{
+	unsigned int i;
+
+	for (i = 0; i < mine->nr; i++)
+		if (mine->index[i] == index)
+			return;
+	if (mine->nr < pool)
+		mine->index[mine->nr++] = index;
+}
+
+/* Takes a random one of the writer's devices out of its list. */
+static unsigned int mine_take(struct mine *mine, uint64_t *rng)
+{
+	unsigned int i = next_random(rng) % mine->nr, index = mine->index[i];
+
+	mine->index[i] = mine->index[--mine->nr];
+	return index;
+}
+
 static void writer(unsigned int w, unsigned long ops)
 {
 	uint64_t rng = seed * 1000003 + w;
+	struct mine mine = { calloc(pool, sizeof(unsigned int)), 0 };
 	char uuid[40], path[512];
 	unsigned long i;
 
+	if (!mine.index) {
+		perror("mdev_storm: calloc");
+		_exit(2);
+	}
 	for (i = 0; i < ops; i++) {
 		unsigned int roll = next_random(&rng) % 100;
 		const char *type = types[next_random(&rng) % nr_types];
+		unsigned int index = next_random(&rng) % pool;
 
-		pool_uuid(next_random(&rng) % pool, uuid, sizeof(uuid));
+		if (roll >= 40 && roll < 75 && mine.nr && next_random(&rng) % 4)
+			index = mine_take(&mine, &rng);
+		pool_uuid(index, uuid, sizeof(uuid));
 		if (roll < 40) {
+			int err;
+
 			snprintf(path, sizeof(path), "%s/create", type);
-			count(OP_CREATE, write_file(path, uuid));
+			err = write_file(path, uuid);
+			if (!err)
+				mine_add(&mine, index);
+			count(OP_CREATE, err);
 		} else if (roll < 75) {
 			snprintf(path, sizeof(path), MDEV_BUS "/%s/remove", uuid);
 			count(OP_REMOVE, write_file(path, "1"));
@@ -218,6 +263,7 @@ static void writer(unsigned int w, unsigned long ops)
 			count(OP_READ, read_op(&rng, type, uuid));
 		}
 	}
+	free(mine.index);
 }
 
 static const char *result_name(int err)
