@@ -132,7 +132,8 @@ static void fuzz_ioctl(void)
 static void fuzz_rw(void)
 {
 	uint8_t buf[64];
-	uint32_t index = below(4) ? below(9) : edgy();
+	static const uint32_t likely[] = { 0, 1, 2, VFIO_PCI_CONFIG_REGION_INDEX };
+	uint32_t index = below(2) ? likely[below(4)] : (below(2) ? below(17) : edgy());
 	uint64_t off = below(2) ? below(256) : (below(2) ? edgy() : below(0x20000));
 	size_t len = below(2) ? 1u << below(4) : 1 + below(64);
 	unsigned int i;
@@ -185,11 +186,19 @@ static void fuzz_irqs(void)
 	} arg;
 	unsigned int i;
 
-	arg.set.argsz = below(4) ? sizeof(arg) : edgy();
 	arg.set.flags = below(6) ? data_types[below(3)] | actions[below(3)] : edgy();
 	arg.set.index = below(4) ? below(6) : edgy();
 	arg.set.start = below(3) ? 0 : edgy();
 	arg.set.count = below(3) ? below(3) : (below(2) ? 8 : edgy());
+	/* Mostly the size the header and data need, else anything. */
+	if (below(4)) {
+		uint32_t each = arg.set.flags & VFIO_IRQ_SET_DATA_BOOL ? 1 :
+				arg.set.flags & VFIO_IRQ_SET_DATA_EVENTFD ? 4 : 0;
+
+		arg.set.argsz = sizeof(arg.set) + (arg.set.count < 8 ? arg.set.count : 8) * each;
+	} else {
+		arg.set.argsz = below(2) ? sizeof(arg) : edgy();
+	}
 	for (i = 0; i < 8; i++) {
 		switch (below(4)) {
 		case 0:
@@ -236,20 +245,6 @@ static void fuzz_dma(void)
 		count(K_DMA, pwrite(dev.device, &value, 4, region_offset(0) + reg));
 	}
 	}
-}
-
-static const char *result_name(int err)
-{
-	static char buf[16];
-
-	if (!err)
-		return "OK";
-	if (err == MAX_ERRNO - 1)
-		return "errno-out-of-range";
-	if (strerrorname_np(err))
-		return strerrorname_np(err);
-	snprintf(buf, sizeof(buf), "errno-%d", err);
-	return buf;
 }
 
 int main(int argc, char **argv)
@@ -304,8 +299,8 @@ int main(int argc, char **argv)
 	for (kind = 0; kind < NR_KINDS; kind++)
 		for (err = 0; err < MAX_ERRNO; err++)
 			if (counts[kind][err])
-				printf("fuzz-calls %s %s %lu\n", kind_names[kind], result_name(err),
-				       counts[kind][err]);
+				printf("fuzz-calls %s %s %lu\n", kind_names[kind],
+				       err ? errname(err) : "OK", counts[kind][err]);
 	printf("fuzz-faults %lu\n", faults);
 	if (ioctl(dev.device, VFIO_DEVICE_GET_INFO, &info)) {
 		perror("vfio_fuzz: the device no longer answers VFIO_DEVICE_GET_INFO");
