@@ -1,0 +1,184 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# A parent registration that fails half-way, while creates race it.  The
+# test vendor registers one parent whose second type cannot be added: its
+# sysfs name repeats the first type's (dup_type_name), or an allocation in
+# it fails (reg_fail_nth, failslab).  It is loaded again and again while
+# mdev_race_create writes fresh UUIDs to the first type's create file as
+# fast as it can.  Every load must fail with the registration's error and
+# return, and no create may succeed on a parent whose registration failed.
+#
+# The C core lets creates in while the types are being added: a create on
+# the first type succeeds, the failed registration then tears the type
+# down under the device, and the device stays on a parent that is gone
+# (Documentation/mdev-core.rst, "A failed registration never had
+# devices").  That wrecks the guest, so on the C core the races are not run
+# unless MDEV_REG_RACE_ON_C=1 (a kernel argument through MDEV_KERNEL_ARGS).
+
+. ./mdev_lib.sh
+
+ktap_print_header
+ktap_set_plan 10
+ROUNDS=${MDEV_REG_RACE_ROUNDS:-6}
+DEV=/sys/devices/virtual/mdev_test/mdev_test0
+CREATE=$DEV/mdev_supported_types/mdev_test-a/create
+F=/sys/kernel/debug/failslab
+HUNG=/proc/sys/kernel/hung_task_timeout_secs
+OUT=/tmp/reg_race
+unload_all
+load_core || ktap_exit_fail_msg "cannot load $(core_desc)"
+
+race=yes
+if [ "$MDEV_CORE" = c ] && [ "${MDEV_REG_RACE_ON_C:-0}" != 1 ]; then
+	race=no
+fi
+C_DEFECT="[C-core defect: a create racing a failed registration leaves a device on a parent that is gone; not run there]"
+
+# A load that hangs is reported by the hung-task detector within the test.
+hung_saved=
+if [ -w "$HUNG" ]; then
+	hung_saved=$(cat "$HUNG")
+	echo 10 > "$HUNG"
+fi
+restore() {
+	[ -z "$hung_saved" ] || echo "$hung_saved" > "$HUNG"
+	if [ -d $F ]; then
+		echo 0 > $F/require-start
+		echo 0 > $F/require-end
+		echo Y > $F/ignore-gfp-wait
+	fi
+}
+
+# try_load PARAM...: insmod the test vendor with one parent; returns 0 if it
+# loaded, 1 if the load failed (its output in $OUT.insmod), and gives up
+# the whole test if insmod did not return within 20 seconds.
+try_load() {
+	rm -f $OUT.rc
+	(insmod "$(module_path $TV)" nr_parents=1 "$@" > $OUT.insmod 2>&1; echo $? > $OUT.rc) &
+	if ! wait_for 20 test -e $OUT.rc; then
+		ktap_print_msg "insmod $TV $* did not return within 20 s; its stack:"
+		for p in $(pidof insmod); do
+			sed 's/^/  /' /proc/$p/stack 2>/dev/null | while IFS= read -r l; do ktap_print_msg "$l"; done
+		done
+		# Let the hung-task detector report it (10 s, checked every 10 s).
+		wait_for 30 sh -c "dmesg | grep -q 'INFO: task .* blocked'"
+		dmesg | grep -A3 'INFO: task .* blocked' | head -n 8 | while IFS= read -r l; do ktap_print_msg "$l"; done
+		restore
+		ktap_test_fail "every load returns"
+		ktap_exit_fail_msg "insmod hangs on $(core_desc)"
+	fi
+	[ "$(cat $OUT.rc)" = 0 ]
+}
+
+# race_rounds ERROR_TEXT PARAM...: $ROUNDS failing loads with a writer on
+# the first type's create file; sets $bad (what went wrong, by round) and
+# $created (how many creates succeeded).
+race_rounds() {
+	want=$1
+	shift
+	./mdev_race_create "$CREATE" 300 > $OUT.writer &
+	writer=$!
+	bad="" round=1
+	while [ $round -le "$ROUNDS" ]; do
+		if try_load "$@"; then
+			bad="$bad $round:loaded"
+			unload_module $TV
+		elif ! grep -q "$want" $OUT.insmod; then
+			bad="$bad $round:$(tail -n1 $OUT.insmod | sed 's/.*: //; s/ /_/g')"
+		fi
+		[ "$(nr_devices)" = 0 ] || bad="$bad $round:device-left"
+		is_loaded $TV && bad="$bad $round:still-loaded"
+		round=$((round + 1))
+	done
+	kill -TERM $writer
+	wait_for 10 grep -q '^writes' $OUT.writer || ktap_print_msg "the writer did not stop"
+	ktap_print_msg "writer: $(grep '^writes' $OUT.writer)"
+	created=$(grep -c '^created' $OUT.writer)
+	[ "$created" = 0 ] || ktap_print_msg "created: $(grep '^created' $OUT.writer | head -n 3 | tr '\n' ' ')"
+	# A device left behind: try to clean up, so the next steps can run.
+	for u in $(ls "$MDEV_BUS" 2>/dev/null); do
+		ktap_print_msg "left behind: $u ($(readlink "$MDEV_BUS/$u"))"
+	done
+}
+
+# --- A type name used twice ---
+dups=$(dmesg | grep -c 'cannot create duplicate filename')
+if try_load dup_type_name=1; then
+	unload_module $TV
+	ktap_test_fail "a type name used twice fails the registration with EEXIST"
+else
+	ktap_assert "a type name used twice fails the registration with EEXIST" \
+		grep -q 'File exists' $OUT.insmod
+fi
+ktap_improvement "it is refused before sysfs is touched, with a log line naming it" \
+	sh -c "[ \$(dmesg | grep -c 'cannot create duplicate filename') = $dups ] &&
+		dmesg | grep -q 'types 0 and 1 share the sysfs name \"a\"'"
+
+if [ $race = yes ]; then
+	race_rounds 'File exists' dup_type_name=1
+	ktap_check "$ROUNDS loads with a duplicate type name, raced by creates, fail with EEXIST" "" "$bad"
+	ktap_check "no create succeeds on a parent whose registration failed" 0 "$created"
+else
+	ktap_test_skip "$ROUNDS loads with a duplicate type name, raced by creates, fail with EEXIST $C_DEFECT"
+	ktap_test_skip "no create succeeds on a parent whose registration failed $C_DEFECT"
+fi
+
+# --- An allocation failing in the second type ---
+if [ ! -d $F ] || [ ! -w /proc/self/fail-nth ]; then
+	for t in "the registration passes failslab points in both types' files" \
+		"a failure injected in the second type fails the registration with ENOMEM" \
+		"$ROUNDS loads failing in the second type, raced by creates, fail with ENOMEM" \
+		"no create succeeds on a parent whose registration failed there"; do
+		ktap_test_skip "$t [no fault injection: CONFIG_FAILSLAB, CONFIG_FAULT_INJECTION_DEBUG_FS]"
+	done
+else
+	# Only the allocations made under sysfs_create_groups(), which adds a
+	# type's files, count: the same points on both cores, as many for each
+	# type.  One awk pass finds the function's end (a sort is slow under TCG).
+	set -- $(awk '$3 == "sysfs_create_groups" { start = $1 }
+		{ addr[NR] = $1 }
+		END {
+			if (start == "") exit
+			for (i in addr) if (addr[i] > start && (end == "" || addr[i] < end)) end = addr[i]
+			print "0x" start, "0x" end
+		}' /proc/kallsyms)
+	[ $# = 2 ] || ktap_exit_fail_msg "sysfs_create_groups is not in /proc/kallsyms"
+	echo "$1" > $F/require-start
+	echo "$2" > $F/require-end
+	echo N > $F/ignore-gfp-wait
+	echo 0 > $F/verbose
+	points=0
+	if try_load reg_fail_nth=100000; then
+		points=$((100000 - $(tv_param reg_fail_left)))
+		unload_module $TV
+	fi
+	ktap_print_msg "the registration passes $points failslab points under sysfs_create_groups"
+	ktap_assert "the registration passes failslab points in both types' files" test "$points" -ge 4
+	# The last point but one is in the second type's files.
+	nth=$((points - 1))
+	if try_load reg_fail_nth=$nth; then
+		unload_module $TV
+		ktap_test_fail "a failure injected in the second type fails the registration with ENOMEM"
+	else
+		ktap_assert "a failure injected in the second type fails the registration with ENOMEM" \
+			grep -q 'memory' $OUT.insmod
+	fi
+	if [ $race = yes ]; then
+		race_rounds 'memory' reg_fail_nth=$nth
+		ktap_check "$ROUNDS loads failing in the second type, raced by creates, fail with ENOMEM" "" "$bad"
+		ktap_check "no create succeeds on a parent whose registration failed there" 0 "$created"
+	else
+		ktap_test_skip "$ROUNDS loads failing in the second type, raced by creates, fail with ENOMEM $C_DEFECT"
+		ktap_test_skip "no create succeeds on a parent whose registration failed there $C_DEFECT"
+	fi
+fi
+restore
+
+# --- Afterwards ---
+ktap_assert "the test vendor loads normally afterwards" tv_load
+U=$(new_uuid)
+ktap_check "a create and a remove work on it" "OK OK" "$(create "$(tv_type 0 a)" "$U") $(remove "$U")"
+unload_all
+rm -f $OUT.*
+ktap_finished
