@@ -225,11 +225,12 @@ pub(crate) fn create_device(mtype: &Type, uuid: Uuid) -> Result {
     // release takes it out again.
     let mdev = unsafe { MdevDevice::initialize(reserved) };
     // Every early return below drops `mdev`, the only reference, which
-    // releases the device.
+    // releases the device. Failures are logged at the debug level only, as
+    // the C core does: anyone allowed to write `create` can cause them.
     mdev.set_name()?;
     // SAFETY: The device is initialised, named and has its bus and parent.
     if let Err(err) = to_result(unsafe { bindings::device_add(mdev.raw_dev()) }) {
-        dev_warn!(parent.dev(), "MDEV: adding {} failed: {:?}\n", uuid, err);
+        dev_dbg!(parent.dev(), "MDEV: adding {} failed: {:?}\n", uuid, err);
         return Err(err);
     }
     // SAFETY: The device is added; the driver is the parent's registered one.
@@ -238,7 +239,7 @@ pub(crate) fn create_device(mtype: &Type, uuid: Uuid) -> Result {
     })
     .and_then(|()| mdev_sysfs::add_links(&mdev));
     if let Err(err) = attached {
-        dev_warn!(parent.dev(), "MDEV: creating {} failed: {:?}\n", uuid, err);
+        dev_dbg!(parent.dev(), "MDEV: creating {} failed: {:?}\n", uuid, err);
         // SAFETY: Undoing `device_add`; this unbinds the vendor driver.
         unsafe { bindings::device_del(mdev.raw_dev()) };
         return Err(err);
