@@ -17,8 +17,9 @@
 //!   the core calls out: not across device registration, the vendor's ops,
 //!   sysfs work or dropping a device reference (the release takes it).
 //! - Each parent's `unreg_sem` is held for reading by a running create or
-//!   remove (trylock: `ENODEV` once unregistration started) and for writing
-//!   by unregistration.
+//!   remove (trylock: `ENODEV` until registration is complete and once
+//!   unregistration started) and for writing by registration and
+//!   unregistration.
 //! - Nothing serialises the creates and removes of one parent.
 
 use kernel::{
@@ -219,6 +220,8 @@ fn write_lock_hold(_: &(), f: &mut kernel::fmt::Formatter<'_>) -> kernel::fmt::R
 pub(crate) fn create_device(mtype: &Type, uuid: Uuid) -> Result {
     let parent = mtype.parent();
     let driver = parent.driver();
+    // Fails while the parent's registration is not complete, and once its
+    // unregistration has started.
     let Some(_unreg) = parent.try_read_unreg() else {
         return Err(ENODEV);
     };
@@ -227,11 +230,12 @@ pub(crate) fn create_device(mtype: &Type, uuid: Uuid) -> Result {
     // release takes it out again.
     let mdev = unsafe { MdevDevice::initialize(reserved) };
     // Every early return below drops `mdev`, the only reference, which
-    // releases the device.
+    // releases the device. Failures are logged at the debug level only, as
+    // the C core does: anyone allowed to write `create` can cause them.
     mdev.set_name()?;
     // SAFETY: The device is initialised, named and has its bus and parent.
     if let Err(err) = to_result(unsafe { bindings::device_add(mdev.raw_dev()) }) {
-        dev_warn!(parent.dev(), "MDEV: adding {} failed: {:?}\n", uuid, err);
+        dev_dbg!(parent.dev(), "MDEV: adding {} failed: {:?}\n", uuid, err);
         return Err(err);
     }
     // SAFETY: The device is added; the driver is the parent's registered one.
@@ -240,7 +244,7 @@ pub(crate) fn create_device(mtype: &Type, uuid: Uuid) -> Result {
     })
     .and_then(|()| mdev_sysfs::add_links(&mdev));
     if let Err(err) = attached {
-        dev_warn!(parent.dev(), "MDEV: creating {} failed: {:?}\n", uuid, err);
+        dev_dbg!(parent.dev(), "MDEV: creating {} failed: {:?}\n", uuid, err);
         // SAFETY: Undoing `device_add`; this unbinds the vendor driver.
         unsafe { bindings::device_del(mdev.raw_dev()) };
         return Err(err);
@@ -361,6 +365,20 @@ unsafe extern "C" fn mdev_rs_register_parent(
         pr_err!("mdev_register_parent: missing parent, device, driver or types\n");
         return EINVAL.to_errno();
     }
+    let type_ptrs = if nr_types == 0 {
+        &[][..]
+    } else {
+        // SAFETY: `types` has `nr_types` entries (caller).
+        unsafe { core::slice::from_raw_parts(types, nr_types as usize) }
+    };
+    let unnamed = |&t: &*mut mdev_h::mdev_type| {
+        // SAFETY: A non-NULL entry points to a vendor type (caller).
+        t.is_null() || unsafe { (*t).sysfs_name.is_null() }
+    };
+    if type_ptrs.iter().any(unnamed) {
+        pr_err!("mdev_register_parent: a type is missing or has no sysfs_name\n");
+        return EINVAL.to_errno();
+    }
     // SAFETY: `parent` is the vendor's to hand over (caller); resetting it is
     // what the C core does too.
     unsafe {
@@ -379,11 +397,21 @@ unsafe extern "C" fn mdev_rs_register_parent(
     // vendor calls `mdev_unregister_parent()`.
     let parent = unsafe { Parent::from_raw(parent) };
     parent.instances().set(parent.driver().max_instances());
+    if let Err(err) = mdev_sysfs::check_type_names(parent) {
+        return err.to_errno();
+    }
     if let Err(err) = vendor_unload::parent_registering(parent) {
         return err.to_errno();
     }
 
-    if let Err(err) = mdev_sysfs::add_parent(parent) {
+    // The parent is closed to creates until its registration is complete:
+    // a create that finds a type's `create` file before then fails the
+    // trylock of `unreg_sem` with `ENODEV`. So a registration that fails
+    // half-way has no device on the types it has already added, and its
+    // failure path only undoes what nobody else can reach.
+    let closed = parent.write_unreg();
+    if let Err(err) = mdev_sysfs::add_parent(&closed) {
+        drop(closed);
         dev_err!(parent.dev(), "MDEV: registering types failed: {:?}\n", err);
         vendor_unload::parent_gone(parent);
         return err.to_errno();
@@ -392,6 +420,7 @@ unsafe extern "C" fn mdev_rs_register_parent(
     if unsafe { bindings::class_compat_create_link(CompatClass::get(), dev) } != 0 {
         dev_warn!(parent.dev(), "Failed to create compatibility class link\n");
     }
+    drop(closed);
     dev_info!(parent.dev(), "MDEV: Registered\n");
     parent_uevent(dev, c"MDEV_STATE=registered");
     0

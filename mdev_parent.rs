@@ -140,6 +140,13 @@ impl Drop for UnregReadGuard<'_> {
 /// The write lock of `self.0`'s `unreg_sem` is held.
 pub(crate) struct UnregWriteGuard<'a>(&'a Parent);
 
+impl<'a> UnregWriteGuard<'a> {
+    /// The parent that is closed to creates and removes.
+    pub(crate) fn parent(&self) -> &'a Parent {
+        self.0
+    }
+}
+
 impl Drop for UnregWriteGuard<'_> {
     fn drop(&mut self) {
         // SAFETY: By the type invariant the write lock is held.
@@ -273,19 +280,23 @@ impl Type {
         unsafe { CStr::from_char_ptr(name) }
     }
 
+    /// The vendor's sysfs name of the type, the suffix of its directory.
+    pub(crate) fn sysfs_name(&self) -> &CStr {
+        // SAFETY: The vendor set `sysfs_name` to a static string before
+        // registering the parent, which checks that it is set.
+        unsafe { CStr::from_char_ptr((*self.as_raw()).sysfs_name) }
+    }
+
     /// The vendor's name for the type, shown in sysfs `name`.
     pub(crate) fn pretty_name(&self) -> &CStr {
-        // SAFETY: The vendor set `sysfs_name` (mandatory) and optionally
-        // `pretty_name` to static strings before registering the parent.
-        unsafe {
-            let raw = &*self.as_raw();
-            let name = if raw.pretty_name.is_null() {
-                raw.sysfs_name
-            } else {
-                raw.pretty_name
-            };
-            CStr::from_char_ptr(name)
+        // SAFETY: The vendor set `pretty_name`, if at all, to a static string
+        // before registering the parent.
+        let name = unsafe { (*self.as_raw()).pretty_name };
+        if name.is_null() {
+            return self.sysfs_name();
         }
+        // SAFETY: See above.
+        unsafe { CStr::from_char_ptr(name) }
     }
 }
 

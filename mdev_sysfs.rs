@@ -13,7 +13,7 @@
 use crate::{
     c_name,
     mdev_device::MdevDevice,
-    mdev_parent::{Parent, Type},
+    mdev_parent::{Parent, Type, UnregWriteGuard},
     mdev_uuid::Uuid,
     StaticC, //
 };
@@ -233,8 +233,48 @@ fn wait_released<'a>(types: impl Iterator<Item = &'a Type>) {
     }
 }
 
+/// Whether two type names give the same directory `<driver>-<name>`: the
+/// kobject core turns each `/` in a name into `!`.
+fn same_dir_name(a: &[u8], b: &[u8]) -> bool {
+    let dir = |c: &u8| if *c == b'/' { b'!' } else { *c };
+    a.len() == b.len() && a.iter().map(dir).eq(b.iter().map(dir))
+}
+
+/// Refuses, with `EEXIST`, a parent two of whose types would get the same
+/// directory, before sysfs is touched.
+///
+/// sysfs refuses the second directory with the same errno, but only once the
+/// first type is visible, with a stack dump of its own, and the whole
+/// registration then has to be undone.
+pub(crate) fn check_type_names(parent: &Parent) -> Result {
+    for (i, mtype) in parent.types().enumerate() {
+        let name = mtype.sysfs_name();
+        if let Some(j) = parent
+            .types()
+            .take(i)
+            .position(|other| same_dir_name(other.sysfs_name().to_bytes(), name.to_bytes()))
+        {
+            dev_err!(
+                parent.dev(),
+                "MDEV: types {} and {} share the sysfs name \"{}\"\n",
+                j,
+                i,
+                name.to_str().unwrap_or("?")
+            );
+            return Err(EEXIST);
+        }
+    }
+    Ok(())
+}
+
 /// Creates a parent's `mdev_supported_types` directory and its types.
-pub(crate) fn add_parent(parent: &Parent) -> Result {
+///
+/// The caller holds the parent's `unreg_sem` for writing (`closed`), so that no device
+/// can be created on a type before all of them are added. If one of them
+/// cannot be added, nobody but sysfs readers, whose accesses `kobject_del()`
+/// drains, has reached the ones already added, and they are removed again.
+pub(crate) fn add_parent(closed: &UnregWriteGuard<'_>) -> Result {
+    let parent = closed.parent();
     // SAFETY: The parent device is registered by the vendor; the name is static.
     let kset = unsafe {
         bindings::kset_create_and_add(
@@ -421,4 +461,21 @@ unsafe extern "C" fn remove_store(
         }
         Ok(count as isize)
     })
+}
+
+#[kunit_tests(mdev_rs_sysfs)]
+mod tests {
+    use super::same_dir_name;
+
+    #[test]
+    fn type_directory_names() {
+        assert!(same_dir_name(b"a", b"a"));
+        assert!(!same_dir_name(b"a", b"b"));
+        assert!(!same_dir_name(b"a", b"ab"));
+        assert!(!same_dir_name(b"", b"a"));
+        // The kobject core names `a/b` as `a!b`.
+        assert!(same_dir_name(b"a/b", b"a!b"));
+        assert!(same_dir_name(b"a!b", b"a/b"));
+        assert!(!same_dir_name(b"a/b", b"a_b"));
+    }
 }

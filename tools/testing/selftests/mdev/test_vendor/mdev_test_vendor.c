@@ -21,12 +21,23 @@
  * no work at all, so what is measured is the core).
  * no_api_result shows what mdev_register_driver() answered for a driver
  * without device_api (tried at load, must be -EINVAL).
+ *
+ * Registrations that fail half-way (reg_race.sh), on the first parent only:
+ *   dup_type_name    type b gets type a's sysfs name, as a vendor may write
+ *   reg_fail_nth     fail the N-th fault-injection point of the first
+ *                    parent's mdev_register_parent() (the task's fail_nth,
+ *                    as /proc/self/fail-nth sets it; CONFIG_FAULT_INJECTION)
+ *   reg_fail_left    what was left of reg_fail_nth when that call returned
+ *                    (read-only): 0 if the failure was injected, else N
+ *                    less the points the registration passed
+ * A failed registration is logged with its errno ("registration failed").
  */
 #include <linux/atomic.h>
 #include <linux/delay.h>
 #include <linux/device.h>
 #include <linux/mdev.h>
 #include <linux/module.h>
+#include <linux/sched.h>
 #include <linux/wait.h>
 
 #define MAX_PARENTS 4
@@ -62,6 +73,17 @@ module_param(probe_errno, uint, 0644);
 
 static int no_api_result;
 module_param(no_api_result, int, 0444);
+
+static bool dup_type_name;
+module_param(dup_type_name, bool, 0444);
+MODULE_PARM_DESC(dup_type_name, "Type b of the first parent repeats type a's sysfs name");
+
+static unsigned int reg_fail_nth;
+module_param(reg_fail_nth, uint, 0444);
+MODULE_PARM_DESC(reg_fail_nth, "Fail the N-th fault-injection point of the first registration");
+
+static unsigned int reg_fail_left;
+module_param(reg_fail_left, uint, 0444);
 
 static atomic_t probes = ATOMIC_INIT(0);
 static atomic_t removes = ATOMIC_INIT(0);
@@ -198,6 +220,36 @@ static void unregister_parents(void)
 	}
 }
 
+/*
+ * Armed around the call only, so that only the core's registration counts:
+ * the fault-injection points of this task (failslab, with its filters)
+ * count down from @fail_nth and the last one fails.
+ */
+static int register_parent(struct test_parent *p, unsigned int fail_nth)
+{
+	int ret;
+
+#ifdef CONFIG_FAULT_INJECTION
+	if (fail_nth)
+		WRITE_ONCE(current->fail_nth, fail_nth);
+#endif
+	ret = mdev_register_parent(&p->parent, p->dev, &test_driver,
+				   p->types, ARRAY_SIZE(p->types));
+#ifdef CONFIG_FAULT_INJECTION
+	if (fail_nth) {
+		reg_fail_left = READ_ONCE(current->fail_nth);
+		WRITE_ONCE(current->fail_nth, 0);
+	}
+#endif
+	/*
+	 * The module loader turns an init's -EEXIST into -EBUSY: the tests read
+	 * the registration's own errno here.
+	 */
+	if (ret)
+		pr_info("mdev_test_vendor: registration failed: %d\n", ret);
+	return ret;
+}
+
 static int __init test_init(void)
 {
 	unsigned int i;
@@ -233,13 +285,14 @@ static int __init test_init(void)
 		p->type_b.sysfs_name = "b";	/* no pretty_name: name shows "b" */
 		p->types[0] = &p->type_a;
 		p->types[1] = &p->type_b;
+		if (i == 0 && dup_type_name)
+			p->type_b.sysfs_name = "a";
 		p->dev = device_create(test_class, NULL, 0, NULL, "mdev_test%u", i);
 		if (IS_ERR(p->dev)) {
 			ret = PTR_ERR(p->dev);
 			goto err_parents;
 		}
-		ret = mdev_register_parent(&p->parent, p->dev, &test_driver,
-					   p->types, ARRAY_SIZE(p->types));
+		ret = register_parent(p, i == 0 ? reg_fail_nth : 0);
 		if (ret) {
 			device_unregister(p->dev);
 			goto err_parents;
