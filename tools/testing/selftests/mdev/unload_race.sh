@@ -9,8 +9,8 @@
 # code of the module may run once rmmod has let it go.
 #
 # With the Rust core built with MDEV_FAULT_HOOKS=1 (make stress), its release
-# trampoline sleeps for release_delay_ms after it counted the device out:
-# the end of every release comes long after rmmod returned, so a release
+# trampoline sleeps for release_delay_ms (6 s) after it counted the device
+# out: the end of every release comes long after rmmod returned, so a release
 # whose last instructions were in the vendor module would run in freed
 # memory (an oops, which splat_check.sh and the runner report).
 # Each round: create, hold open (vfio_show --hold), remove (it waits for the
@@ -32,8 +32,8 @@ load_vendor $SAMPLE || ktap_exit_fail_msg "cannot load $SAMPLE on $(core_desc)"
 T=$(readlink -f "$MDEV_CLASS/$SAMPLE")/mdev_supported_types/faux_driver-1
 
 if [ -w "$HOOK" ]; then
-	echo 1000 > "$HOOK"
-	ktap_test_pass "the core's release trampoline ends each release 1000 ms after it counted the device out"
+	echo 6000 > "$HOOK"
+	ktap_test_pass "the core's release trampoline ends each release 6 s after it counted the device out"
 else
 	ktap_test_skip "$(core_desc) has no release_delay_ms hook (only a MDEV_FAULT_HOOKS=1 build of the Rust core has one): releases end at once"
 fi
@@ -58,11 +58,11 @@ while [ $round -le $ROUNDS ]; do
 	rmmod $SAMPLE 2>&1 | sed 's/^/# /'
 	ktap_check "round $round: remove succeeds once the holder lets go, and rmmod right after it too" \
 		"OK gone" "$rm_result $(is_loaded $SAMPLE && echo loaded || echo gone)"
-	# Where releases are delayed, the device's release is still to come:
-	# give it time to end (up to 4 s, then the hook's second) while the
-	# module's memory is freed, before loading the module again, which
-	# could take the same memory back.
-	kobject_release_delayed && sleep 6
+	# Where releases are delayed, the device's release may still be running:
+	# give it time to end (the hook's 6 s, longer than rmmod's own wait for
+	# the types' delayed releases) while the module's memory is freed,
+	# before loading the module again, which could take the same memory back.
+	kobject_release_delayed && sleep 8
 	load_vendor $SAMPLE > /dev/null
 	ktap_assert "round $round: $SAMPLE loads again" is_loaded $SAMPLE
 	round=$((round + 1))
