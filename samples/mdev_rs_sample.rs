@@ -28,6 +28,8 @@
 //! - behind BAR2, 64 KiB of memory that userspace may read and write through
 //!   the region, and map where the region's sparse-mmap capability says:
 //!   the 16 KiB from offset 16 KiB ([`BAR2_MAPPABLE`]);
+//! - behind BAR4, one page that userspace may read and map but not write
+//!   (nor map writable): [`MAGIC`] in every 32-bit word;
 //! - the request interrupt, relayed to userspace when the device is
 //!   removed while it is open;
 //! - in its sysfs directory, `vendor/scratch`: SCRATCH from the host's
@@ -99,6 +101,9 @@ const BAR2_MAPPABLE: [vfio::MmapArea; 1] = [vfio::MmapArea {
     size: 16 * 1024,
 }];
 
+/// Size of BAR4, read-only memory the device owns.
+const BAR4_SIZE: usize = 4096;
+
 /// What tells the two types apart.
 #[derive(Clone, Copy)]
 struct Model {
@@ -156,7 +161,7 @@ impl mdev::Driver for SampleDriver {
     }
 }
 
-/// One mediated device: its model, its emulated registers and BAR2.
+/// One mediated device: its model, its emulated registers, BAR2 and BAR4.
 #[pin_data]
 struct SampleDevice {
     model: Model,
@@ -164,6 +169,8 @@ struct SampleDevice {
     regs: Mutex<Registers>,
     #[pin]
     bar2: vfio::PageBuffer,
+    #[pin]
+    bar4: vfio::PageBuffer,
 }
 
 impl SampleDevice {
@@ -171,6 +178,13 @@ impl SampleDevice {
         try_pin_init!(Self {
             regs <- new_mutex!(Registers::new(model)),
             bar2 <- vfio::PageBuffer::new(BAR2_SIZE),
+            bar4 <- vfio::PageBuffer::new(BAR4_SIZE).pin_chain(|bar4| {
+                let magic = MAGIC.to_le_bytes();
+                for offset in (0..BAR4_SIZE).step_by(magic.len()) {
+                    bar4.write(offset, &magic)?;
+                }
+                Ok(())
+            }),
             model,
         })
     }
@@ -206,17 +220,27 @@ impl vfio::DeviceOps for SampleDevice {
             vfio::VFIO_PCI_BAR2_REGION_INDEX => {
                 Some(vfio::Region::read_write(BAR2_SIZE as u64).with_sparse(&BAR2_MAPPABLE))
             }
+            vfio::VFIO_PCI_BAR4_REGION_INDEX => {
+                Some(vfio::Region::mappable(BAR4_SIZE as u64).read_only())
+            }
             _ => None,
         }
     }
 
     fn mmap_pages(&self, index: u32) -> Option<&vfio::PageBuffer> {
-        (index == vfio::VFIO_PCI_BAR2_REGION_INDEX).then_some(&self.bar2)
+        match index {
+            vfio::VFIO_PCI_BAR2_REGION_INDEX => Some(&self.bar2),
+            vfio::VFIO_PCI_BAR4_REGION_INDEX => Some(&self.bar4),
+            _ => None,
+        }
     }
 
     fn read(dev: &vfio::Device<Self>, index: u32, offset: u64, data: &mut [u8]) -> Result {
         if index == vfio::VFIO_PCI_BAR2_REGION_INDEX {
             return dev.bar2.read(memory_offset(offset)?, data);
+        }
+        if index == vfio::VFIO_PCI_BAR4_REGION_INDEX {
+            return dev.bar4.read(memory_offset(offset)?, data);
         }
         let mut regs = dev.regs.lock();
         match index {

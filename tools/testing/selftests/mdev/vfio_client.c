@@ -24,7 +24,9 @@
  *               the INTx eventfd through VFIO_DEVICE_SET_IRQS, and reset.
  *   mmap        the sample's BAR2: its sparse-mmap capability, a mapping
  *               of its area sharing memory with the region's read and
- *               write path, and every mapping outside the area refused.
+ *               write path, and every mapping outside the area refused;
+ *               its BAR4, read-only: mapped for reading only, and such a
+ *               mapping never made writable (mprotect).
  *   dma         the sample's DMA registers, through the type1 container: a
  *               buffer mapped with VFIO_IOMMU_MAP_DMA receives the device's
  *               copies; a pinned page is given back when its IOVA is
@@ -203,6 +205,7 @@ TEST_F(vfio_mdev, reset)
 #define SAMPLE_BAR2_SIZE	(64 * 1024)
 #define SAMPLE_BAR2_MAP_OFFSET	(16 * 1024)	/* its one sparse-mmap area */
 #define SAMPLE_BAR2_MAP_SIZE	(16 * 1024)
+#define SAMPLE_BAR4_SIZE	4096		/* read-only, MAGIC in every word */
 
 /* The time an interrupt has to arrive, and the time one must not. */
 #define IRQ_TIMEOUT_MS		1000
@@ -370,6 +373,11 @@ TEST_F(sample, region_info)
 				  info.flags) TH_LOG("BAR2 flags");
 			EXPECT_EQ(SAMPLE_BAR2_SIZE, info.size) TH_LOG("BAR2 size");
 			EXPECT_LT(sizeof(info), info.argsz) TH_LOG("BAR2 argsz with its capability");
+		} else if (i == VFIO_PCI_BAR4_REGION_INDEX) {
+			EXPECT_EQ(VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_MMAP,
+				  info.flags) TH_LOG("BAR4 flags (read-only, mappable)");
+			EXPECT_EQ(SAMPLE_BAR4_SIZE, info.size) TH_LOG("BAR4 size");
+			EXPECT_EQ((uint64_t)i << 40, info.offset) TH_LOG("BAR4 offset");
 		} else if (i == VFIO_PCI_CONFIG_REGION_INDEX) {
 			EXPECT_EQ(rw, info.flags) TH_LOG("config region flags");
 			EXPECT_EQ(SAMPLE_CONFIG_SIZE, info.size) TH_LOG("config region size");
@@ -843,6 +851,73 @@ TEST_F(mmap, only_the_sparse_area_maps)
 			EXPECT_EQ(EINVAL, errno) TH_LOG("mmap of %s: %s", bad[i].what,
 							strerror(errno));
 	}
+}
+
+/* The file offset of BAR4, the sample's read-only mappable region. */
+static off_t bar4_offset(struct __test_metadata *_metadata, FIXTURE_DATA(mmap) *self)
+{
+	struct vfio_region_info info = {
+		.argsz = sizeof(info),
+		.index = VFIO_PCI_BAR4_REGION_INDEX,
+	};
+
+	ASSERT_EQ(0, ioctl(self->dev.device, VFIO_DEVICE_GET_REGION_INFO, &info))
+		TH_LOG("VFIO_DEVICE_GET_REGION_INFO (BAR4): %s", strerror(errno));
+	ASSERT_EQ(VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_MMAP, info.flags)
+		TH_LOG("BAR4 is not read-only and mappable");
+	return info.offset;
+}
+
+TEST_F(mmap, read_only_region_maps_for_reading_only)
+{
+	off_t off = bar4_offset(_metadata, self);
+	uint32_t word = 0x12345678;
+	uint32_t *map;
+
+	map = mmap(NULL, SAMPLE_BAR4_SIZE, PROT_READ, MAP_SHARED, self->dev.device, off);
+	ASSERT_NE(MAP_FAILED, map) TH_LOG("mmap of BAR4 for reading: %s", strerror(errno));
+	EXPECT_EQ(SAMPLE_MAGIC_VALUE, le32toh(map[0])) TH_LOG("BAR4's first word");
+	EXPECT_EQ(SAMPLE_MAGIC_VALUE, le32toh(map[SAMPLE_BAR4_SIZE / 4 - 1]))
+		TH_LOG("BAR4's last word");
+	EXPECT_EQ(0, munmap(map, SAMPLE_BAR4_SIZE));
+	map = mmap(NULL, SAMPLE_BAR4_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   self->dev.device, off);
+	EXPECT_EQ(MAP_FAILED, map) TH_LOG("BAR4 was mapped writable");
+	if (map != MAP_FAILED)
+		munmap(map, SAMPLE_BAR4_SIZE);
+	else
+		EXPECT_EQ(EACCES, errno) TH_LOG("mmap of BAR4 writable: %s", strerror(errno));
+	EXPECT_EQ(-1, pwrite(self->dev.device, &word, 4, off))
+		TH_LOG("a write through BAR4's region succeeded");
+	word = 0;
+	EXPECT_EQ(4, pread(self->dev.device, &word, 4, off))
+		TH_LOG("read through BAR4's region: %s", strerror(errno));
+	EXPECT_EQ(SAMPLE_MAGIC_VALUE, le32toh(word)) TH_LOG("BAR4 read through the region");
+}
+
+TEST_F(mmap, read_only_mapping_cannot_become_writable)
+{
+	off_t off = bar4_offset(_metadata, self);
+	uint32_t *map;
+	int ret;
+
+	map = mmap(NULL, SAMPLE_BAR4_SIZE, PROT_READ, MAP_SHARED, self->dev.device, off);
+	ASSERT_NE(MAP_FAILED, map) TH_LOG("mmap of BAR4 for reading: %s", strerror(errno));
+	ret = mprotect(map, SAMPLE_BAR4_SIZE, PROT_READ | PROT_WRITE);
+	EXPECT_EQ(-1, ret) TH_LOG("mprotect made a mapping of read-only BAR4 writable");
+	if (ret == 0) {
+		uint32_t word = 0;
+
+		/* Show that the device's read-only memory really changes. */
+		map[0] = htole32(0xdeadbeef);
+		pread(self->dev.device, &word, 4, off);
+		ksft_print_msg("BAR4 reads 0x%08x through the region after a write through the mapping\n",
+			       le32toh(word));
+		map[0] = htole32(SAMPLE_MAGIC_VALUE);
+	} else {
+		EXPECT_EQ(EACCES, errno) TH_LOG("mprotect of BAR4: %s", strerror(errno));
+	}
+	EXPECT_EQ(0, munmap(map, SAMPLE_BAR4_SIZE));
 }
 
 TEST_F(mmap, registers_do_not_map)
