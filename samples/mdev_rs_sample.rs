@@ -59,6 +59,7 @@ use kernel::{
     prelude::*,
     str::{parse_int::ParseInt, BStr},
     sync::Mutex,
+    time::{delay::fsleep, Delta},
 };
 
 #[path = "../mdev_vendor_api.rs"]
@@ -75,6 +76,10 @@ module! {
         max_instances: u32 {
             default: 4,
             description: "Devices the parent holds at once, over both types",
+        },
+        dma_unmap_delay_ms: u32 {
+            default: 0,
+            description: "Test knob: milliseconds each dma_unmap waits first, as behind other work",
         },
     },
 }
@@ -310,6 +315,13 @@ impl vfio::DeviceOps for SampleDevice {
     }
 
     fn dma_unmap(dev: &vfio::Device<Self>, iova: u64, length: u64) {
+        // make stress's unmap race: a device whose dma_unmap is slow (it
+        // waits behind other work) holds up type1's unmap for every device
+        // of the container.
+        let delay = *module_parameters::dma_unmap_delay_ms.value();
+        if delay != 0 {
+            fsleep(Delta::from_millis(i64::from(delay)));
+        }
         let mut regs = dev.regs.lock();
         regs.dma_unmaps = regs.dma_unmaps.wrapping_add(1);
         // The device stops using the page and gives it back itself, as a
