@@ -118,7 +118,8 @@ pub trait DeviceOps: Send + Sync + Sized + 'static {
     /// offset `o` is byte `o` of the buffer. Every `mmap` of the region is
     /// checked against [`Self::region`] (inside it, inside one of its
     /// sparse areas if it lists some, shared, not writable unless the
-    /// region is) before these pages are mapped.
+    /// region is, nor made writable later by `mprotect`) before these pages
+    /// are mapped.
     fn mmap_pages(&self, _index: u32) -> Option<&PageBuffer> {
         None
     }

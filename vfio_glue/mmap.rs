@@ -171,8 +171,11 @@ pub(super) fn mmap<T: DeviceOps>(dev: &Device<T>, vma: &VmaNew, pgoff: usize) ->
     if vma.flags() & virt::flags::SHARED == 0 {
         return Err(EINVAL);
     }
-    if vma.writable() && region.flags & bindings::VFIO_REGION_INFO_FLAG_WRITE == 0 {
-        return Err(EACCES);
+    if region.flags & bindings::VFIO_REGION_INFO_FLAG_WRITE == 0 {
+        // Not writable now, and never later: without `VM_MAYWRITE`,
+        // `mprotect(PROT_WRITE)` fails with `EACCES`. It fails only if
+        // `VM_WRITE` is set, which is the writable mapping refused here.
+        vma.try_clear_maywrite().map_err(|_| EACCES)?;
     }
     dev.mmap_pages(index)
         .ok_or(EINVAL)?
