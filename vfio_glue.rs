@@ -168,6 +168,8 @@ pub trait DeviceOps: Send + Sync + Sized + 'static {
     /// this one). The driver stops using that memory and may unpin its pins
     /// there ([`Device::unpin`]); when this returns, the glue unpins every
     /// pin of the device that overlaps the range (see [`dma`](mod@dma)).
+    /// From before this is called until the mapping is gone, [`Device::pin`]
+    /// refuses the range with `EAGAIN`.
     fn dma_unmap(_dev: &Device<Self>, _iova: u64, _length: u64) {
         build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
     }
@@ -536,6 +538,8 @@ unsafe extern "C" fn dma_unmap_callback<T: DeviceOps>(
 ) {
     // SAFETY: Guaranteed by the caller.
     let dev = unsafe { Device::<T>::from_vdev(vdev) };
+    // First: from here on, no pin of the range may keep type1 retrying.
+    dev.dma_unmapping(iova, length);
     if T::HAS_DMA_UNMAP {
         T::dma_unmap(dev, iova, length);
     }

@@ -41,7 +41,8 @@
 //! - 1, copy: writes DMA_LEN bytes (1 to [`DMA_MAX_LEN`]) of the pattern
 //!   [`dma_pattern`] there;
 //! - 2, pin: pins the guest page that holds DMA_ADDR; one pin at a time
-//!   (`EBUSY` while one is held);
+//!   (`EBUSY` while one is held; `EAGAIN` while userspace is unmapping the
+//!   page, as the VFIO glue refuses such pins);
 //! - 3, unpin: unpins that page (`EINVAL` if none is pinned).
 //!
 //! Any other command, or a copy of 0 or more than [`DMA_MAX_LEN`] bytes,
