@@ -58,7 +58,11 @@
 //! glue cannot tell the new mapping from the old, and refuses pins there
 //! until userspace unmaps that range again (with nothing pinned, which
 //! leaves nothing mapped at its first IOVA). A refusal is never unsafe; a
-//! pin allowed too early would be. The table is kept across close and open.
+//! pin allowed too early would be. The glue also asks about every range
+//! when the device is opened and when it is closed, so that a VMM that
+//! unmaps its memory and closes the device, or starts afresh, leaves no
+//! range behind; a range whose mapping is still there stays (a close is no
+//! proof that an unmap elsewhere in the container has ended).
 //! (With iommufd, which refuses pins during its own unmaps, the same rule
 //! holds: it answers `EINVAL` or `ENOENT` when nothing is mapped, and only
 //! `EINVAL` otherwise while the mapping is being unmapped, when it refuses
@@ -253,6 +257,13 @@ impl Pins {
         } else {
             Ok(())
         }
+    }
+
+    /// Drops every range at whose first IOVA `nothing_mapped` says VFIO has
+    /// nothing mapped: their mappings are gone.
+    fn sweep_unmapping(&mut self, mut nothing_mapped: impl FnMut(u64) -> bool) {
+        // INVARIANT: a range is only dropped once its mapping is gone.
+        self.unmapping.retain(|range| !nothing_mapped(range.iova));
     }
 
     /// Fails with `EINVAL` unless the device is open.
@@ -469,14 +480,28 @@ impl<T: DeviceOps> Device<T> {
     }
 
     /// VFIO opened the device: DMA and pinning are allowed from now on.
+    /// Ranges whose unmap is over are forgotten (a new session of the VMM
+    /// maps its memory afresh, maybe in another container).
     pub(super) fn dma_open(&self) {
-        self.pins.lock().open = true;
+        let mut pins = self.pins.lock();
+        pins.open = true;
+        pins.sweep_unmapping(|iova| {
+            // SAFETY: VFIO has attached the container before the open
+            // callback, and counts the device open.
+            unsafe { self.nothing_mapped_at(iova) }
+        });
     }
 
     /// VFIO is closing the device (it is still open, until the close
-    /// callback returns): unpins every pin left and allows no more DMA.
+    /// callback returns): forgets the ranges whose unmap is over, unpins
+    /// every pin left and allows no more DMA.
     pub(super) fn dma_close(&self) {
-        self.pins.lock().close(|span| {
+        let mut pins = self.pins.lock();
+        pins.sweep_unmapping(|iova| {
+            // SAFETY: The device is still open.
+            unsafe { self.nothing_mapped_at(iova) }
+        });
+        pins.close(|span| {
             // SAFETY: The device is still open, and `close` took the pin out
             // of the table.
             unsafe { self.unpin_span(span) }
@@ -651,6 +676,21 @@ mod tests {
         pins.unmapping(u64::MAX - (PAGE - 1), u64::MAX);
         let top = span(u64::MAX - (PAGE - 1), 1);
         assert_eq!(pins.check_unmapping(top, |_| false), Err(EAGAIN));
+    }
+
+    #[test]
+    fn a_sweep_drops_exactly_the_ranges_gone() {
+        let (mut pins, _) = table(&[]);
+        for i in 0..4 {
+            pins.unmapping(i * 16 * PAGE, PAGE);
+        }
+        pins.sweep_unmapping(|iova| iova != 16 * PAGE);
+        assert_eq!(pins.unmapping.len(), 1);
+        assert_eq!(
+            pins.check_unmapping(span(16 * PAGE, 1), |_| false),
+            Err(EAGAIN)
+        );
+        assert_eq!(pins.check_unmapping(span(0, 1), |_| false), Ok(()));
     }
 
     #[test]
