@@ -78,10 +78,10 @@ use uapi::{
 pub use bindings::{
     vfio_device_gfx_plane_info, VFIO_DEVICE_FLAGS_PCI, VFIO_GFX_PLANE_TYPE_PROBE,
     VFIO_GFX_PLANE_TYPE_REGION, VFIO_IRQ_INFO_NORESIZE, VFIO_PCI_BAR0_REGION_INDEX,
-    VFIO_PCI_BAR1_REGION_INDEX, VFIO_PCI_BAR2_REGION_INDEX, VFIO_PCI_CONFIG_REGION_INDEX,
-    VFIO_PCI_ERR_IRQ_INDEX, VFIO_PCI_INTX_IRQ_INDEX, VFIO_PCI_MSIX_IRQ_INDEX,
-    VFIO_PCI_MSI_IRQ_INDEX, VFIO_PCI_NUM_IRQS, VFIO_PCI_NUM_REGIONS, VFIO_PCI_REQ_IRQ_INDEX,
-    VFIO_REGION_INFO_FLAG_READ, VFIO_REGION_INFO_FLAG_WRITE,
+    VFIO_PCI_BAR1_REGION_INDEX, VFIO_PCI_BAR2_REGION_INDEX, VFIO_PCI_BAR4_REGION_INDEX,
+    VFIO_PCI_CONFIG_REGION_INDEX, VFIO_PCI_ERR_IRQ_INDEX, VFIO_PCI_INTX_IRQ_INDEX,
+    VFIO_PCI_MSIX_IRQ_INDEX, VFIO_PCI_MSI_IRQ_INDEX, VFIO_PCI_NUM_IRQS, VFIO_PCI_NUM_REGIONS,
+    VFIO_PCI_REQ_IRQ_INDEX, VFIO_REGION_INFO_FLAG_READ, VFIO_REGION_INFO_FLAG_WRITE,
 };
 
 /// Region `i` starts at file offset `i << REGION_SHIFT` of the device fd.
@@ -115,7 +115,8 @@ pub trait DeviceOps: Send + Sync + Sized + 'static {
     /// offset `o` is byte `o` of the buffer. Every `mmap` of the region is
     /// checked against [`Self::region`] (inside it, inside one of its
     /// sparse areas if it lists some, shared, not writable unless the
-    /// region is) before these pages are mapped.
+    /// region is, nor made writable later by `mprotect`) before these pages
+    /// are mapped.
     fn mmap_pages(&self, _index: u32) -> Option<&PageBuffer> {
         None
     }
@@ -165,6 +166,8 @@ pub trait DeviceOps: Send + Sync + Sized + 'static {
     /// this one). The driver stops using that memory and may unpin its pins
     /// there ([`Device::unpin`]); when this returns, the glue unpins every
     /// pin of the device that overlaps the range (see [`dma`](mod@dma)).
+    /// From before this is called until the mapping is gone, [`Device::pin`]
+    /// refuses the range with `EAGAIN`.
     fn dma_unmap(_dev: &Device<Self>, _iova: u64, _length: u64) {
         build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
     }
@@ -489,6 +492,8 @@ unsafe extern "C" fn dma_unmap_callback<T: DeviceOps>(
 ) {
     // SAFETY: Guaranteed by the caller.
     let dev = unsafe { Device::<T>::from_vdev(vdev) };
+    // First: from here on, no pin of the range may keep type1 retrying.
+    dev.dma_unmapping(iova, length);
     if T::HAS_DMA_UNMAP {
         T::dma_unmap(dev, iova, length);
     }

@@ -28,6 +28,8 @@
 //! - behind BAR2, 64 KiB of memory that userspace may read and write through
 //!   the region, and map where the region's sparse-mmap capability says:
 //!   the 16 KiB from offset 16 KiB ([`BAR2_MAPPABLE`]);
+//! - behind BAR4, one page that userspace may read and map but not write
+//!   (nor map writable): [`MAGIC`] in every 32-bit word;
 //! - the request interrupt, relayed to userspace when the device is
 //!   removed while it is open;
 //! - in its sysfs directory, `vendor/scratch`: SCRATCH from the host's
@@ -39,7 +41,8 @@
 //! - 1, copy: writes DMA_LEN bytes (1 to [`DMA_MAX_LEN`]) of the pattern
 //!   [`dma_pattern`] there;
 //! - 2, pin: pins the guest page that holds DMA_ADDR; one pin at a time
-//!   (`EBUSY` while one is held);
+//!   (`EBUSY` while one is held; `EAGAIN` while userspace is unmapping the
+//!   page, as the VFIO glue refuses such pins);
 //! - 3, unpin: unpins that page (`EINVAL` if none is pinned).
 //!
 //! Any other command, or a copy of 0 or more than [`DMA_MAX_LEN`] bytes,
@@ -57,6 +60,7 @@ use kernel::{
     prelude::*,
     str::{parse_int::ParseInt, BStr},
     sync::Mutex,
+    time::{delay::fsleep, Delta},
 };
 
 #[path = "../mdev_vendor_api.rs"]
@@ -73,6 +77,10 @@ module! {
         max_instances: u32 {
             default: 4,
             description: "Devices the parent holds at once, over both types",
+        },
+        dma_unmap_delay_ms: u32 {
+            default: 0,
+            description: "Test knob: milliseconds each dma_unmap waits first, as behind other work",
         },
     },
 }
@@ -98,6 +106,9 @@ const BAR2_MAPPABLE: [vfio::MmapArea; 1] = [vfio::MmapArea {
     offset: 16 * 1024,
     size: 16 * 1024,
 }];
+
+/// Size of BAR4, read-only memory the device owns.
+const BAR4_SIZE: usize = 4096;
 
 /// What tells the two types apart.
 #[derive(Clone, Copy)]
@@ -156,7 +167,7 @@ impl mdev::Driver for SampleDriver {
     }
 }
 
-/// One mediated device: its model, its emulated registers and BAR2.
+/// One mediated device: its model, its emulated registers, BAR2 and BAR4.
 #[pin_data]
 struct SampleDevice {
     model: Model,
@@ -164,6 +175,8 @@ struct SampleDevice {
     regs: Mutex<Registers>,
     #[pin]
     bar2: vfio::PageBuffer,
+    #[pin]
+    bar4: vfio::PageBuffer,
 }
 
 impl SampleDevice {
@@ -171,6 +184,13 @@ impl SampleDevice {
         try_pin_init!(Self {
             regs <- new_mutex!(Registers::new(model)),
             bar2 <- vfio::PageBuffer::new(BAR2_SIZE),
+            bar4 <- vfio::PageBuffer::new(BAR4_SIZE).pin_chain(|bar4| {
+                let magic = MAGIC.to_le_bytes();
+                for offset in (0..BAR4_SIZE).step_by(magic.len()) {
+                    bar4.write(offset, &magic)?;
+                }
+                Ok(())
+            }),
             model,
         })
     }
@@ -206,17 +226,27 @@ impl vfio::DeviceOps for SampleDevice {
             vfio::VFIO_PCI_BAR2_REGION_INDEX => {
                 Some(vfio::Region::read_write(BAR2_SIZE as u64).with_sparse(&BAR2_MAPPABLE))
             }
+            vfio::VFIO_PCI_BAR4_REGION_INDEX => {
+                Some(vfio::Region::mappable(BAR4_SIZE as u64).read_only())
+            }
             _ => None,
         }
     }
 
     fn mmap_pages(&self, index: u32) -> Option<&vfio::PageBuffer> {
-        (index == vfio::VFIO_PCI_BAR2_REGION_INDEX).then_some(&self.bar2)
+        match index {
+            vfio::VFIO_PCI_BAR2_REGION_INDEX => Some(&self.bar2),
+            vfio::VFIO_PCI_BAR4_REGION_INDEX => Some(&self.bar4),
+            _ => None,
+        }
     }
 
     fn read(dev: &vfio::Device<Self>, index: u32, offset: u64, data: &mut [u8]) -> Result {
         if index == vfio::VFIO_PCI_BAR2_REGION_INDEX {
             return dev.bar2.read(memory_offset(offset)?, data);
+        }
+        if index == vfio::VFIO_PCI_BAR4_REGION_INDEX {
+            return dev.bar4.read(memory_offset(offset)?, data);
         }
         let mut regs = dev.regs.lock();
         match index {
@@ -286,6 +316,13 @@ impl vfio::DeviceOps for SampleDevice {
     }
 
     fn dma_unmap(dev: &vfio::Device<Self>, iova: u64, length: u64) {
+        // make stress's unmap race: a device whose dma_unmap is slow (it
+        // waits behind other work) holds up type1's unmap for every device
+        // of the container.
+        let delay = *module_parameters::dma_unmap_delay_ms.value();
+        if delay != 0 {
+            fsleep(Delta::from_millis(i64::from(delay)));
+        }
         let mut regs = dev.regs.lock();
         regs.dma_unmaps = regs.dma_unmaps.wrapping_add(1);
         // The device stops using the page and gives it back itself, as a

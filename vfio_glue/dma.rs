@@ -23,12 +23,50 @@
 //!
 //! - DMA and pinning fail with `EINVAL` unless the device is open, as
 //!   `vfio_dma_rw()` does;
-//! - on a `dma_unmap`, the glue calls [`DeviceOps::dma_unmap`], then unpins
-//!   every pin that overlaps the range and that the driver kept;
+//! - on a `dma_unmap`, the glue records the range as being unmapped, calls
+//!   [`DeviceOps::dma_unmap`], then unpins every pin that overlaps the range
+//!   and that the driver kept;
+//! - a pin that overlaps a range being unmapped is refused with `EAGAIN`,
+//!   until the glue has seen that the mapping VFIO reported is gone (below);
 //! - on close, after [`DeviceOps::close`], it unpins every pin left.
 //!
 //! Pins exist only while the device is open, so none is left for the
 //! device's release.
+//!
+//! **Why pins are refused during an unmap.** Type1's unmap
+//! (`vfio_dma_do_unmap()`) drops its lock to call every device's
+//! `dma_unmap` with the whole mapping (its IOVA and size), then takes the
+//! lock again and looks: if pages of the mapping are pinned, by any device,
+//! it calls them all again, and the eleventh time in a row it stops the
+//! kernel (`BUG_ON`). Its pin path does not refuse a pin in the meantime. So
+//! a pin of the mapping taken after this device's `dma_unmap` and before
+//! type1 looks again (while another device's `dma_unmap` runs, say) keeps
+//! type1 going, and a user who has the device pin in a loop while another
+//! of its threads unmaps brings the kernel down. The glue therefore refuses
+//! every pin that overlaps a range reported by `dma_unmap` for as long as
+//! the mapping may still be there.
+//!
+//! **When the unmap is over.** Type1 says nothing when an unmap ends. The
+//! glue learns it at the next pin that overlaps the range: it asks VFIO to
+//! read one byte at the range's first IOVA (`vfio_dma_rw()`). Type1 reported
+//! the whole mapping, so that byte is mapped for as long as the mapping
+//! exists; if VFIO answers that nothing is mapped there (`EINVAL`), the
+//! mapping is gone for good (a new `VFIO_IOMMU_MAP_DMA` makes a new
+//! mapping, which no unmap in progress is about), and the range is dropped
+//! from the table. Any other answer keeps the pin refused. The cost of that
+//! rule: if userspace maps the range again before any pin has asked, the
+//! glue cannot tell the new mapping from the old, and refuses pins there
+//! until userspace unmaps that range again (with nothing pinned, which
+//! leaves nothing mapped at its first IOVA). A refusal is never unsafe; a
+//! pin allowed too early would be. The glue also asks about every range
+//! when the device is opened and when it is closed, so that a VMM that
+//! unmaps its memory and closes the device, or starts afresh, leaves no
+//! range behind; a range whose mapping is still there stays (a close is no
+//! proof that an unmap elsewhere in the container has ended).
+//! (With iommufd, which refuses pins during its own unmaps, the same rule
+//! holds: it answers `EINVAL` or `ENOENT` when nothing is mapped, and only
+//! `EINVAL` otherwise while the mapping is being unmapped, when it refuses
+//! the pin itself.)
 //!
 //! The contents of pinned pages are not exposed. Userspace and the guest may
 //! write them at any time, so no kernel access to them could meet the
@@ -123,17 +161,37 @@ impl PinnedPages {
     }
 }
 
-/// The pins of a device, and whether VFIO has it open.
+/// A range of IOVA that `dma_unmap` reported: the mapping from `iova` to
+/// `last` (both included).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Unmapping {
+    iova: u64,
+    last: u64,
+}
+
+/// Past this many ranges in the table, a pin asks about every range, not
+/// only those it overlaps, so that the table does not grow with ranges that
+/// no pin touches again.
+const UNMAPPING_SWEEP: usize = 16;
+
+/// The pins of a device, whether VFIO has it open, and the ranges being
+/// unmapped.
 ///
 /// # Invariants
 ///
 /// - `pins` is empty unless `open`.
 /// - Each id in `pins` is unique, and below `next_id`: an id is never given
 ///   twice, so a receipt can only ever take back its own pin.
+/// - Every range `dma_unmap` reported is in `unmapping`, or `refuse_all` is
+///   set, until a pin has found that nothing is mapped at its first IOVA.
 pub(super) struct Pins {
     open: bool,
     next_id: u64,
     pins: KVec<(u64, Span)>,
+    unmapping: KVec<Unmapping>,
+    /// A reported range could not be recorded (no memory): every pin is
+    /// refused from then on.
+    refuse_all: bool,
 }
 
 impl Pins {
@@ -143,7 +201,69 @@ impl Pins {
             open: false,
             next_id: 0,
             pins: KVec::new(),
+            unmapping: KVec::new(),
+            refuse_all: false,
         }
+    }
+
+    /// `dma_unmap` reports the `length` bytes at `iova`: from now on, pins
+    /// that overlap them are refused (see [`Self::check_unmapping`]).
+    fn unmapping(&mut self, iova: u64, length: u64) {
+        let Some(rest) = length.checked_sub(1) else {
+            return;
+        };
+        let range = Unmapping {
+            iova,
+            last: iova.saturating_add(rest),
+        };
+        // Type1 reports the same mapping again while it retries.
+        if self.unmapping.contains(&range) {
+            return;
+        }
+        if self.unmapping.push(range, GFP_KERNEL).is_err() {
+            // INVARIANT: not recorded, so every pin is refused.
+            self.refuse_all = true;
+        }
+    }
+
+    /// Fails with `EAGAIN` if `span` overlaps a range that `dma_unmap`
+    /// reported and whose mapping may still be there. `nothing_mapped(iova)`
+    /// says whether VFIO has nothing mapped at `iova`; such ranges are gone
+    /// and are dropped.
+    fn check_unmapping(
+        &mut self,
+        span: Span,
+        mut nothing_mapped: impl FnMut(u64) -> bool,
+    ) -> Result {
+        if self.refuse_all {
+            return Err(EAGAIN);
+        }
+        let sweep = self.unmapping.len() > UNMAPPING_SWEEP;
+        let mut busy = false;
+        self.unmapping.retain(|range| {
+            let overlaps = span.iova <= range.last && range.iova <= span.last();
+            if !overlaps && !sweep {
+                return true;
+            }
+            // INVARIANT: a range is only dropped once its mapping is gone.
+            if nothing_mapped(range.iova) {
+                return false;
+            }
+            busy |= overlaps;
+            true
+        });
+        if busy {
+            Err(EAGAIN)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Drops every range at whose first IOVA `nothing_mapped` says VFIO has
+    /// nothing mapped: their mappings are gone.
+    fn sweep_unmapping(&mut self, mut nothing_mapped: impl FnMut(u64) -> bool) {
+        // INVARIANT: a range is only dropped once its mapping is gone.
+        self.unmapping.retain(|range| !nothing_mapped(range.iova));
     }
 
     /// Fails with `EINVAL` unless the device is open.
@@ -258,8 +378,10 @@ impl<T: DeviceOps> Device<T> {
     /// or userspace unmaps some of them (see
     /// [`DeviceOps::dma_unmap`](super::DeviceOps::dma_unmap)), or the
     /// device is closed. Fails with `EINVAL` if `len` is 0 or the device is
-    /// not open, with `E2BIG` for more than [`PIN_MAX_PAGES`] pages, and as
-    /// VFIO does for IOVA that is not mapped or not writable. May sleep.
+    /// not open, with `E2BIG` for more than [`PIN_MAX_PAGES`] pages, with
+    /// `EAGAIN` if userspace is unmapping some of the range (see the
+    /// [module documentation](self)), and as VFIO does for IOVA that is not
+    /// mapped or not writable. May sleep.
     pub fn pin(&self, iova: u64, len: usize, write: bool) -> Result<PinnedPages> {
         let len = u64::try_from(len).map_err(|_| EINVAL)?;
         let span = Span::covering(iova, len).ok_or(EINVAL)?;
@@ -272,6 +394,11 @@ impl<T: DeviceOps> Device<T> {
         let prot = bindings::IOMMU_READ | if write { bindings::IOMMU_WRITE } else { 0 };
         let mut pins = self.pins.lock();
         pins.reserve()?;
+        pins.check_unmapping(span, |iova| {
+            // SAFETY: The device is open (`reserve` checked, under the lock
+            // that the close takes).
+            unsafe { self.nothing_mapped_at(iova) }
+        })?;
         // `span.pages` is at most `PIN_MAX_PAGES`.
         let npage = span.pages as c_int;
         // SAFETY: The device is alive and open (checked under the lock that
@@ -320,6 +447,24 @@ impl<T: DeviceOps> Device<T> {
         self.pins.lock().pinned_pages()
     }
 
+    /// Whether VFIO has nothing mapped at `iova`: a read of one byte there
+    /// fails with `EINVAL` (type1, or iommufd) or `ENOENT` (iommufd). Type1
+    /// answers `EINVAL` only when no mapping holds `iova`. The byte read is
+    /// not used.
+    ///
+    /// # Safety
+    ///
+    /// The device must be open.
+    unsafe fn nothing_mapped_at(&self, iova: u64) -> bool {
+        let mut byte = 0u8;
+        // SAFETY: The device is alive and, as the caller guarantees, open;
+        // `byte` is valid for a write of one byte.
+        let ret = unsafe {
+            bindings::vfio_dma_rw(self.vdev.get(), iova, (&raw mut byte).cast(), 1, false)
+        };
+        ret == EINVAL.to_errno() || ret == ENOENT.to_errno()
+    }
+
     /// Unpins `span`.
     ///
     /// # Safety
@@ -335,18 +480,39 @@ impl<T: DeviceOps> Device<T> {
     }
 
     /// VFIO opened the device: DMA and pinning are allowed from now on.
+    /// Ranges whose unmap is over are forgotten (a new session of the VMM
+    /// maps its memory afresh, maybe in another container).
     pub(super) fn dma_open(&self) {
-        self.pins.lock().open = true;
+        let mut pins = self.pins.lock();
+        pins.open = true;
+        pins.sweep_unmapping(|iova| {
+            // SAFETY: VFIO has attached the container before the open
+            // callback, and counts the device open.
+            unsafe { self.nothing_mapped_at(iova) }
+        });
     }
 
     /// VFIO is closing the device (it is still open, until the close
-    /// callback returns): unpins every pin left and allows no more DMA.
+    /// callback returns): forgets the ranges whose unmap is over, unpins
+    /// every pin left and allows no more DMA.
     pub(super) fn dma_close(&self) {
-        self.pins.lock().close(|span| {
+        let mut pins = self.pins.lock();
+        pins.sweep_unmapping(|iova| {
+            // SAFETY: The device is still open.
+            unsafe { self.nothing_mapped_at(iova) }
+        });
+        pins.close(|span| {
             // SAFETY: The device is still open, and `close` took the pin out
             // of the table.
             unsafe { self.unpin_span(span) }
         });
+    }
+
+    /// Userspace is unmapping the `length` bytes at `iova` (before the
+    /// driver's `dma_unmap`): pins that overlap them are refused from now
+    /// on, until the mapping is gone.
+    pub(super) fn dma_unmapping(&self, iova: u64, length: u64) {
+        self.pins.lock().unmapping(iova, length);
     }
 
     /// Userspace unmapped the `length` bytes at `iova`: unpins every pin that
@@ -456,6 +622,103 @@ mod tests {
         assert_eq!(others, 0);
         assert_eq!(pins.take(&receipts[2]), Some(span(8 * PAGE, 1)));
         assert_eq!(pins.take(&receipts[0]), Some(span(0, 1)));
+    }
+
+    #[test]
+    fn pins_of_a_range_being_unmapped_wait_until_it_is_gone() {
+        let (mut pins, _) = table(&[]);
+        pins.unmapping(4 * PAGE, 2 * PAGE);
+        // Type1's retries report the same mapping again: recorded once.
+        pins.unmapping(4 * PAGE, 2 * PAGE);
+        assert_eq!(pins.unmapping.len(), 1);
+        // A pin elsewhere asks nothing.
+        let mut asked = 0;
+        let none = |_: u64| {
+            asked += 1;
+            false
+        };
+        assert_eq!(pins.check_unmapping(span(2 * PAGE, 2), none), Ok(()));
+        assert_eq!(asked, 0);
+        // A pin that overlaps, from inside or below, while VFIO still has
+        // something mapped at the range's first IOVA: refused.
+        let mut at = 0;
+        let mapped = |iova: u64| {
+            at = iova;
+            false
+        };
+        assert_eq!(pins.check_unmapping(span(5 * PAGE, 1), mapped), Err(EAGAIN));
+        assert_eq!(at, 4 * PAGE);
+        assert_eq!(
+            pins.check_unmapping(span(3 * PAGE, 2), |_| false),
+            Err(EAGAIN)
+        );
+        assert_eq!(pins.unmapping.len(), 1);
+        // Nothing mapped there any more: the unmap is over.
+        assert_eq!(pins.check_unmapping(span(5 * PAGE, 1), |_| true), Ok(()));
+        assert!(pins.unmapping.is_empty());
+        assert_eq!(pins.check_unmapping(span(5 * PAGE, 1), |_| false), Ok(()));
+    }
+
+    #[test]
+    fn ranges_being_unmapped_outlive_a_close() {
+        let (mut pins, _) = table(&[span(0, 1)]);
+        pins.unmapping(0, PAGE);
+        pins.close(|_| ());
+        pins.open = true;
+        assert_eq!(pins.check_unmapping(span(0, 1), |_| false), Err(EAGAIN));
+    }
+
+    #[test]
+    fn empty_and_topmost_unmaps() {
+        let (mut pins, _) = table(&[]);
+        pins.unmapping(PAGE, 0);
+        assert!(pins.unmapping.is_empty());
+        pins.unmapping(u64::MAX - (PAGE - 1), u64::MAX);
+        let top = span(u64::MAX - (PAGE - 1), 1);
+        assert_eq!(pins.check_unmapping(top, |_| false), Err(EAGAIN));
+    }
+
+    #[test]
+    fn a_sweep_drops_exactly_the_ranges_gone() {
+        let (mut pins, _) = table(&[]);
+        for i in 0..4 {
+            pins.unmapping(i * 16 * PAGE, PAGE);
+        }
+        pins.sweep_unmapping(|iova| iova != 16 * PAGE);
+        assert_eq!(pins.unmapping.len(), 1);
+        assert_eq!(
+            pins.check_unmapping(span(16 * PAGE, 1), |_| false),
+            Err(EAGAIN)
+        );
+        assert_eq!(pins.check_unmapping(span(0, 1), |_| false), Ok(()));
+    }
+
+    #[test]
+    fn a_large_table_is_swept_by_any_pin() {
+        let (mut pins, _) = table(&[]);
+        for i in 0..UNMAPPING_SWEEP as u64 {
+            pins.unmapping(16 * i * PAGE, PAGE);
+        }
+        let mut asked = 0;
+        let gone = |_: u64| {
+            asked += 1;
+            true
+        };
+        // Not over the limit: only overlapping ranges are asked about.
+        assert_eq!(pins.check_unmapping(span(PAGE, 1), gone), Ok(()));
+        assert_eq!(asked, 0);
+        pins.unmapping(1 << 40, PAGE);
+        // Over it: every range is, and those gone are dropped; one that is
+        // still mapped stays, and refuses only what overlaps it.
+        let mut asked = 0;
+        let all_but_first = |iova: u64| {
+            asked += 1;
+            iova != 0
+        };
+        assert_eq!(pins.check_unmapping(span(PAGE, 1), all_but_first), Ok(()));
+        assert_eq!(asked, UNMAPPING_SWEEP + 1);
+        assert_eq!(pins.unmapping.len(), 1);
+        assert_eq!(pins.check_unmapping(span(0, 1), |_| false), Err(EAGAIN));
     }
 
     #[test]

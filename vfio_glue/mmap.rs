@@ -16,6 +16,7 @@
 //! [`DeviceOps::mmap_pages`]: super::DeviceOps::mmap_pages
 
 use super::{bindings, region, Device, DeviceOps, Region};
+use core::mem::size_of;
 use kernel::{
     mm::virt::{self, VmaNew},
     new_mutex,
@@ -50,16 +51,113 @@ pub(super) fn mappable_range(region: &Region, offset: u64, len: u64) -> bool {
 /// Pages owned by a driver, to back a region that userspace maps; the
 /// driver reads and writes them too (its region read path, say).
 ///
-/// Userspace may write through a shared mapping at any time, as it may
-/// write any memory it shares with the kernel; the kernel's own accesses
-/// through [`Self::read`], [`Self::write`] and [`Self::fill`] copy bytes and
-/// are serialized by the buffer's lock, and nothing ever takes a reference
-/// to the pages' contents.
+/// This is memory shared with userspace: whoever maps the region may write
+/// it at any time, from any CPU, while the kernel reads or writes it here
+/// (mdpy's framebuffer is drawn by the VMM while the guest reads it back
+/// through the region). So the kernel never makes a Rust reference to the
+/// pages' contents, nor copies them with Rust's plain (non-racing) loads
+/// and stores: [`Self::read`], [`Self::write`] and [`Self::fill`] map each
+/// page with `kmap_local_page()` and copy through raw pointers with
+/// volatile accesses, the Rust form of `READ_ONCE()`/`WRITE_ONCE()`, as the
+/// kernel crate does for memory that a device or userspace changes
+/// (`dma::Coherent::field_read()`). A read may see a mix of bytes from
+/// before and after a concurrent userspace write; that is all it may see.
+/// The kernel's own accesses are serialized by the buffer's lock, so they
+/// never race each other.
 #[pin_data]
 pub struct PageBuffer {
     pages: KVec<Page>,
     #[pin]
     access: Mutex<()>,
+}
+
+/// Runs `f` with a pointer to byte `offset` of `page`, valid for `len`
+/// bytes, through a mapping made for the call on this task; `EINVAL` if the
+/// bytes are not all in the page.
+fn with_page_bytes(page: &Page, offset: usize, len: usize, f: impl FnOnce(*mut u8)) -> Result {
+    if offset > PAGE_SIZE || len > PAGE_SIZE - offset {
+        return Err(EINVAL);
+    }
+    // SAFETY: `page` owns a valid page.
+    let base = unsafe { kernel::bindings::kmap_local_page(page.as_ptr()) }.cast::<u8>();
+    // SAFETY: `offset <= PAGE_SIZE`: inside the page's mapping, or one past
+    // its end (then `len` is 0).
+    f(unsafe { base.add(offset) });
+    // SAFETY: `base` is the mapping made above, and the last one this task
+    // made: `f` (this module's copies) maps nothing, so local mappings are
+    // undone in reverse order, as `kunmap_local()` requires.
+    unsafe { kernel::bindings::kunmap_local(base.cast()) };
+    Ok(())
+}
+
+// Racing accesses to memory shared with userspace: every copy below reads or
+// writes the shared side with `read_volatile`/`write_volatile` only. Rust's
+// own rules leave a plain access that races with another write undefined;
+// for a race with userspace (or a device), the kernel relies on volatile
+// accesses, which generate the same code as `READ_ONCE()`/`WRITE_ONCE()`
+// (see `kernel::dma::Coherent::field_read()`). Every bit pattern is a valid
+// `u8` or `u64`, so any value read is fine. Volatile accesses do not make
+// races between two kernel paths defined: the buffer's lock excludes those.
+
+/// Copies `len` bytes from `shared` (memory userspace may write
+/// meanwhile) to `dst`.
+///
+/// # Safety
+///
+/// `shared` must be valid for reads of `len` bytes, and `dst` for writes of
+/// `len` bytes that nothing else accesses during the call; the two must not
+/// overlap. No other kernel path may write `shared` during the call.
+unsafe fn copy_from_shared(shared: *const u8, dst: *mut u8, len: usize) {
+    for i in 0..len {
+        // SAFETY: Both in bounds, by the caller's guarantees; the shared
+        // byte is read with a volatile read (see above).
+        unsafe { dst.add(i).write(shared.add(i).read_volatile()) };
+    }
+}
+
+/// Copies `len` bytes from `src` into `shared` (memory userspace may read
+/// and write meanwhile).
+///
+/// # Safety
+///
+/// `src` must be valid for reads of `len` bytes, and `shared` for writes of
+/// `len` bytes; the two must not overlap. No other kernel path may read or
+/// write `shared` during the call.
+unsafe fn copy_to_shared(src: *const u8, shared: *mut u8, len: usize) {
+    for i in 0..len {
+        // SAFETY: Both in bounds, by the caller's guarantees; the shared
+        // byte is written with a volatile write (see above).
+        unsafe { shared.add(i).write_volatile(src.add(i).read()) };
+    }
+}
+
+/// Sets `len` bytes at `shared` (memory userspace may read and write
+/// meanwhile) to `byte`: word by word where aligned, a framebuffer being
+/// megabytes.
+///
+/// # Safety
+///
+/// `shared` must be valid for writes of `len` bytes. No other kernel path
+/// may read or write them during the call.
+unsafe fn fill_shared(shared: *mut u8, len: usize, byte: u8) {
+    let head = shared.align_offset(size_of::<u64>()).min(len);
+    let words = (len - head) / size_of::<u64>();
+    let word = u64::from_ne_bytes([byte; size_of::<u64>()]);
+    for i in 0..head {
+        // SAFETY: `i < len`; a volatile write (see above).
+        unsafe { shared.add(i).write_volatile(byte) };
+    }
+    // SAFETY: `head <= len`, so this is in bounds or one past the end.
+    let aligned = unsafe { shared.add(head) }.cast::<u64>();
+    for i in 0..words {
+        // SAFETY: `aligned` is aligned for `u64`, and word `i` lies within
+        // the `len - head` bytes after it; a volatile write (see above).
+        unsafe { aligned.add(i).write_volatile(word) };
+    }
+    for i in head + words * size_of::<u64>()..len {
+        // SAFETY: `i < len`; a volatile write (see above).
+        unsafe { shared.add(i).write_volatile(byte) };
+    }
 }
 
 impl PageBuffer {
@@ -83,13 +181,14 @@ impl PageBuffer {
         self.pages.len() * PAGE_SIZE
     }
 
-    /// Calls `f(page, offset in page, offset in the access, length)` for
-    /// each page that `len` bytes at `offset` touch, under the lock.
+    /// Calls `f(pointer to the bytes in their page, offset in the access,
+    /// length)` for each page that `len` bytes at `offset` touch, under the
+    /// lock; the pointer is valid for the length, for the call.
     fn for_each_piece(
         &self,
         offset: usize,
         len: usize,
-        mut f: impl FnMut(&Page, usize, usize, usize) -> Result,
+        mut f: impl FnMut(*mut u8, usize, usize),
     ) -> Result {
         let end = offset.checked_add(len).ok_or(EINVAL)?;
         if end > self.size() {
@@ -100,7 +199,12 @@ impl PageBuffer {
         while done < len {
             let at = offset + done;
             let piece = (PAGE_SIZE - at % PAGE_SIZE).min(len - done);
-            f(&self.pages[at / PAGE_SIZE], at % PAGE_SIZE, done, piece)?;
+            with_page_bytes(
+                &self.pages[at / PAGE_SIZE],
+                at % PAGE_SIZE,
+                piece,
+                |bytes| f(bytes, done, piece),
+            )?;
             done += piece;
         }
         Ok(())
@@ -109,35 +213,31 @@ impl PageBuffer {
     /// Copies `data.len()` bytes at `offset` out of the buffer.
     pub fn read(&self, offset: usize, data: &mut [u8]) -> Result {
         let dst = data.as_mut_ptr();
-        self.for_each_piece(offset, data.len(), |page, in_page, done, len| {
-            // Only userspace writes the page concurrently, through a mapping
-            // (see the type's doc); the kernel's writers hold our lock.
-            // SAFETY: `dst + done` is valid for `len` bytes of `data`.
-            unsafe { page.read_raw(dst.add(done), in_page, len) }
+        self.for_each_piece(offset, data.len(), |shared, done, len| {
+            // SAFETY: `shared` is valid for `len` bytes of the buffer, which
+            // only userspace may write meanwhile (the kernel's writers hold
+            // our lock); `dst + done` is valid for `len` bytes of `data`,
+            // which we borrow mutably and which is not the buffer's memory.
+            unsafe { copy_from_shared(shared, dst.add(done), len) }
         })
     }
 
     /// Copies `data` into the buffer at `offset`.
     pub fn write(&self, offset: usize, data: &[u8]) -> Result {
         let src = data.as_ptr();
-        self.for_each_piece(offset, data.len(), |page, in_page, done, len| {
-            // SAFETY: As in `read`, with `src + done` valid for `len` bytes.
-            unsafe { page.write_raw(src.add(done), in_page, len) }
+        self.for_each_piece(offset, data.len(), |shared, done, len| {
+            // SAFETY: As in `read`, with `src + done` valid for reads of
+            // `len` bytes of `data`.
+            unsafe { copy_to_shared(src.add(done), shared, len) }
         })
     }
 
     /// Sets `len` bytes at `offset` to `byte`.
     pub fn fill(&self, offset: usize, len: usize, byte: u8) -> Result {
-        let chunk = [byte; 64];
-        self.for_each_piece(offset, len, |page, in_page, _, len| {
-            let mut at = 0;
-            while at < len {
-                let n = (len - at).min(chunk.len());
-                // SAFETY: As in `read`, with `chunk` valid for `n` bytes.
-                unsafe { page.write_raw(chunk.as_ptr(), in_page + at, n)? };
-                at += n;
-            }
-            Ok(())
+        self.for_each_piece(offset, len, |shared, _, len| {
+            // SAFETY: As in `read`: `shared` is valid for `len` bytes, and no
+            // other kernel path accesses them (our lock).
+            unsafe { fill_shared(shared, len, byte) }
         })
     }
 
@@ -171,8 +271,11 @@ pub(super) fn mmap<T: DeviceOps>(dev: &Device<T>, vma: &VmaNew, pgoff: usize) ->
     if vma.flags() & virt::flags::SHARED == 0 {
         return Err(EINVAL);
     }
-    if vma.writable() && region.flags & bindings::VFIO_REGION_INFO_FLAG_WRITE == 0 {
-        return Err(EACCES);
+    if region.flags & bindings::VFIO_REGION_INFO_FLAG_WRITE == 0 {
+        // Not writable now, and never later: without `VM_MAYWRITE`,
+        // `mprotect(PROT_WRITE)` fails with `EACCES`. It fails only if
+        // `VM_WRITE` is set, which is the writable mapping refused here.
+        vma.try_clear_maywrite().map_err(|_| EACCES)?;
     }
     dev.mmap_pages(index)
         .ok_or(EINVAL)?
@@ -272,5 +375,23 @@ mod tests {
         buffer.read(PAGE_SIZE + 8, &mut back).unwrap();
         assert_eq!(back, [0xaa, 0xaa, 0, 0, 0, 0]);
         assert_eq!(buffer.read(2 * PAGE_SIZE - 1, &mut back), Err(EINVAL));
+    }
+
+    #[test]
+    fn page_buffer_fills_word_by_word_and_around() {
+        let buffer = KBox::pin_init(PageBuffer::new(2 * PAGE_SIZE), GFP_KERNEL).unwrap();
+        // Unaligned head and tail, words in between, across the page boundary.
+        buffer.fill(PAGE_SIZE - 13, 30, 0x5a).unwrap();
+        let mut back = [0u8; 34];
+        buffer.read(PAGE_SIZE - 15, &mut back).unwrap();
+        assert_eq!(back[..2], [0, 0]);
+        assert!(back[2..32].iter().all(|&b| b == 0x5a));
+        assert_eq!(back[32..], [0, 0]);
+        // Shorter than a word, inside one.
+        buffer.fill(1, 3, 7).unwrap();
+        let mut word = [0u8; 8];
+        buffer.read(0, &mut word).unwrap();
+        assert_eq!(word, [0, 7, 7, 7, 0, 0, 0, 0]);
+        assert_eq!(buffer.fill(2 * PAGE_SIZE - 1, 2, 1), Err(EINVAL));
     }
 }

@@ -47,6 +47,18 @@ impl Region {
         }
     }
 
+    /// The same region without `VFIO_REGION_INFO_FLAG_WRITE`: userspace
+    /// may read it (and map it, if it is mappable) but not write it. The
+    /// glue refuses writes through the region's write path (`EINVAL`) and
+    /// writable mappings (`EACCES`), and a read-only mapping can never be
+    /// made writable (`mprotect()` fails with `EACCES`).
+    pub const fn read_only(self) -> Self {
+        Self {
+            flags: self.flags & !bindings::VFIO_REGION_INFO_FLAG_WRITE,
+            ..self
+        }
+    }
+
     /// The same region with `flags` added.
     pub const fn with_flags(self, flags: u32) -> Self {
         Self {
@@ -176,6 +188,19 @@ mod tests {
         assert_eq!(
             region.flags,
             bindings::VFIO_REGION_INFO_FLAG_READ | bindings::VFIO_REGION_INFO_FLAG_WRITE
+        );
+    }
+
+    #[test]
+    fn read_only_regions_keep_their_other_flags() {
+        let region = Region::mappable(4096).read_only();
+        assert_eq!(
+            region.flags,
+            bindings::VFIO_REGION_INFO_FLAG_READ | bindings::VFIO_REGION_INFO_FLAG_MMAP
+        );
+        assert_eq!(
+            Region::read_write(8).read_only().flags,
+            bindings::VFIO_REGION_INFO_FLAG_READ
         );
     }
 }

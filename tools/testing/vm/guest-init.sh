@@ -11,6 +11,7 @@
 #   MDEV_TESTS=a.sh,b.sh  run only these kselftests (tests mode)
 #   MDEV_TEST_TIMEOUT=S   each kselftest's timeout instead of the settings file's
 #   MDEV_BENCH_*, MDEV_STORM_*  sizes of the benchmark and the storm
+#   MDEV_RACE_*           the unmap race's rounds and delay (unmap_race.sh)
 
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 mount -t proc proc /proc

@@ -24,11 +24,17 @@
  *               the INTx eventfd through VFIO_DEVICE_SET_IRQS, and reset.
  *   mmap        the sample's BAR2: its sparse-mmap capability, a mapping
  *               of its area sharing memory with the region's read and
- *               write path, and every mapping outside the area refused.
+ *               write path, and every mapping outside the area refused;
+ *               its BAR4, read-only: mapped for reading only, and such a
+ *               mapping never made writable (mprotect).
  *   dma         the sample's DMA registers, through the type1 container: a
  *               buffer mapped with VFIO_IOMMU_MAP_DMA receives the device's
  *               copies; a pinned page is given back when its IOVA is
  *               unmapped (dma_unmap), when the device is closed and on reset.
+ *   unmap_race  pins of a page that is being unmapped (make stress only,
+ *               through unmap_race.sh, which sets MDEV_UUID2, a second
+ *               device of the sample, and MDEV_RACE_ROUNDS; skipped
+ *               otherwise): type1 must never be kept retrying its unmap.
  *   request     the request interrupt: unbinding the driver from the device,
  *               then removing the device, while it is open signals it, and
  *               each waits for the device's close.
@@ -42,6 +48,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -203,6 +210,7 @@ TEST_F(vfio_mdev, reset)
 #define SAMPLE_BAR2_SIZE	(64 * 1024)
 #define SAMPLE_BAR2_MAP_OFFSET	(16 * 1024)	/* its one sparse-mmap area */
 #define SAMPLE_BAR2_MAP_SIZE	(16 * 1024)
+#define SAMPLE_BAR4_SIZE	4096		/* read-only, MAGIC in every word */
 
 /* The time an interrupt has to arrive, and the time one must not. */
 #define IRQ_TIMEOUT_MS		1000
@@ -370,6 +378,11 @@ TEST_F(sample, region_info)
 				  info.flags) TH_LOG("BAR2 flags");
 			EXPECT_EQ(SAMPLE_BAR2_SIZE, info.size) TH_LOG("BAR2 size");
 			EXPECT_LT(sizeof(info), info.argsz) TH_LOG("BAR2 argsz with its capability");
+		} else if (i == VFIO_PCI_BAR4_REGION_INDEX) {
+			EXPECT_EQ(VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_MMAP,
+				  info.flags) TH_LOG("BAR4 flags (read-only, mappable)");
+			EXPECT_EQ(SAMPLE_BAR4_SIZE, info.size) TH_LOG("BAR4 size");
+			EXPECT_EQ((uint64_t)i << 40, info.offset) TH_LOG("BAR4 offset");
 		} else if (i == VFIO_PCI_CONFIG_REGION_INDEX) {
 			EXPECT_EQ(rw, info.flags) TH_LOG("config region flags");
 			EXPECT_EQ(SAMPLE_CONFIG_SIZE, info.size) TH_LOG("config region size");
@@ -845,6 +858,73 @@ TEST_F(mmap, only_the_sparse_area_maps)
 	}
 }
 
+/* The file offset of BAR4, the sample's read-only mappable region. */
+static off_t bar4_offset(struct __test_metadata *_metadata, FIXTURE_DATA(mmap) *self)
+{
+	struct vfio_region_info info = {
+		.argsz = sizeof(info),
+		.index = VFIO_PCI_BAR4_REGION_INDEX,
+	};
+
+	ASSERT_EQ(0, ioctl(self->dev.device, VFIO_DEVICE_GET_REGION_INFO, &info))
+		TH_LOG("VFIO_DEVICE_GET_REGION_INFO (BAR4): %s", strerror(errno));
+	ASSERT_EQ(VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_MMAP, info.flags)
+		TH_LOG("BAR4 is not read-only and mappable");
+	return info.offset;
+}
+
+TEST_F(mmap, read_only_region_maps_for_reading_only)
+{
+	off_t off = bar4_offset(_metadata, self);
+	uint32_t word = 0x12345678;
+	uint32_t *map;
+
+	map = mmap(NULL, SAMPLE_BAR4_SIZE, PROT_READ, MAP_SHARED, self->dev.device, off);
+	ASSERT_NE(MAP_FAILED, map) TH_LOG("mmap of BAR4 for reading: %s", strerror(errno));
+	EXPECT_EQ(SAMPLE_MAGIC_VALUE, le32toh(map[0])) TH_LOG("BAR4's first word");
+	EXPECT_EQ(SAMPLE_MAGIC_VALUE, le32toh(map[SAMPLE_BAR4_SIZE / 4 - 1]))
+		TH_LOG("BAR4's last word");
+	EXPECT_EQ(0, munmap(map, SAMPLE_BAR4_SIZE));
+	map = mmap(NULL, SAMPLE_BAR4_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   self->dev.device, off);
+	EXPECT_EQ(MAP_FAILED, map) TH_LOG("BAR4 was mapped writable");
+	if (map != MAP_FAILED)
+		munmap(map, SAMPLE_BAR4_SIZE);
+	else
+		EXPECT_EQ(EACCES, errno) TH_LOG("mmap of BAR4 writable: %s", strerror(errno));
+	EXPECT_EQ(-1, pwrite(self->dev.device, &word, 4, off))
+		TH_LOG("a write through BAR4's region succeeded");
+	word = 0;
+	EXPECT_EQ(4, pread(self->dev.device, &word, 4, off))
+		TH_LOG("read through BAR4's region: %s", strerror(errno));
+	EXPECT_EQ(SAMPLE_MAGIC_VALUE, le32toh(word)) TH_LOG("BAR4 read through the region");
+}
+
+TEST_F(mmap, read_only_mapping_cannot_become_writable)
+{
+	off_t off = bar4_offset(_metadata, self);
+	uint32_t *map;
+	int ret;
+
+	map = mmap(NULL, SAMPLE_BAR4_SIZE, PROT_READ, MAP_SHARED, self->dev.device, off);
+	ASSERT_NE(MAP_FAILED, map) TH_LOG("mmap of BAR4 for reading: %s", strerror(errno));
+	ret = mprotect(map, SAMPLE_BAR4_SIZE, PROT_READ | PROT_WRITE);
+	EXPECT_EQ(-1, ret) TH_LOG("mprotect made a mapping of read-only BAR4 writable");
+	if (ret == 0) {
+		uint32_t word = 0;
+
+		/* Show that the device's read-only memory really changes. */
+		map[0] = htole32(0xdeadbeef);
+		pread(self->dev.device, &word, 4, off);
+		ksft_print_msg("BAR4 reads 0x%08x through the region after a write through the mapping\n",
+			       le32toh(word));
+		map[0] = htole32(SAMPLE_MAGIC_VALUE);
+	} else {
+		EXPECT_EQ(EACCES, errno) TH_LOG("mprotect of BAR4: %s", strerror(errno));
+	}
+	EXPECT_EQ(0, munmap(map, SAMPLE_BAR4_SIZE));
+}
+
 TEST_F(mmap, registers_do_not_map)
 {
 	void *map = mmap(NULL, 4096, PROT_READ, MAP_SHARED, self->dev.device,
@@ -1039,7 +1119,19 @@ TEST_F(dma, pin_unmapped_iova_fails)
  */
 static bool lockdep_active(void)
 {
-	return access("/proc/lockdep", F_OK) == 0;
+	char value = '1';
+	int fd;
+
+	if (access("/proc/lockdep", F_OK))
+		return false;
+	/* unmap_race.sh turns its dependency checking off for its guest. */
+	fd = open("/proc/sys/kernel/prove_locking", O_RDONLY);
+	if (fd >= 0) {
+		if (read(fd, &value, 1) != 1)
+			value = '1';
+		close(fd);
+	}
+	return value != '0';
 }
 
 TEST_F(dma, unmap_unpins)
@@ -1061,11 +1153,49 @@ TEST_F(dma, unmap_unpins)
 		TH_LOG("the pinned page was unpinned");
 	EXPECT_EQ(EINVAL, dma_command(_metadata, self, SAMPLE_DMA_UNPIN, 0, 0))
 		TH_LOG("the device gave the page back: nothing is left to unpin");
-	/* The IOVA can be mapped and pinned again. */
+	/*
+	 * A pin while nothing is mapped fails as VFIO says, and shows the
+	 * vendor API that the unmap is over (Documentation/rust-vendor-driver.rst).
+	 */
+	EXPECT_EQ(EINVAL, dma_command(_metadata, self, SAMPLE_DMA_PIN, DMA_IOVA, 0))
+		TH_LOG("a pin of the unmapped IOVA");
+	/* The IOVA can then be mapped and pinned again. */
 	ASSERT_EQ(0, dma_map(&self->s.dev, self->buf, DMA_IOVA, self->size))
 		TH_LOG("VFIO_IOMMU_MAP_DMA again: %s", strerror(errno));
 	self->mapped = true;
 	EXPECT_EQ(0, dma_command(_metadata, self, SAMPLE_DMA_PIN, DMA_IOVA, 0));
+	EXPECT_EQ(1, bar_get(_metadata, &self->s, SAMPLE_DMA_PINNED));
+}
+
+/*
+ * The vendor API's rule for pins after an unmap (rust-vendor-driver.rst,
+ * "Pins during an unmap are refused"): it forgets an unmapped range only once
+ * a pin finds nothing mapped there.  Mapped again before that, the range
+ * refuses pins (EAGAIN) until it is unmapped again.
+ */
+TEST_F(dma, remap_before_any_pin_refuses_pins_until_unmapped_again)
+{
+	if (lockdep_active())
+		SKIP(return, "lockdep reports VFIO type1's own lock inversion on dma_unmap");
+	ASSERT_EQ(0, dma_command(_metadata, self, SAMPLE_DMA_PIN, DMA_IOVA, 0));
+	ASSERT_EQ(self->size, dma_unmap(&self->s.dev, DMA_IOVA, self->size))
+		TH_LOG("VFIO_IOMMU_UNMAP_DMA with a page pinned: %s", strerror(errno));
+	self->mapped = false;
+	ASSERT_EQ(0, dma_map(&self->s.dev, self->buf, DMA_IOVA, self->size))
+		TH_LOG("VFIO_IOMMU_MAP_DMA again: %s", strerror(errno));
+	self->mapped = true;
+	EXPECT_EQ(EAGAIN, dma_command(_metadata, self, SAMPLE_DMA_PIN, DMA_IOVA + self->page, 0))
+		TH_LOG("a pin of the range mapped again before any pin asked");
+	/* An unmap with nothing pinned calls no dma_unmap, and ends it. */
+	ASSERT_EQ(self->size, dma_unmap(&self->s.dev, DMA_IOVA, self->size))
+		TH_LOG("VFIO_IOMMU_UNMAP_DMA: %s", strerror(errno));
+	self->mapped = false;
+	EXPECT_EQ(EINVAL, dma_command(_metadata, self, SAMPLE_DMA_PIN, DMA_IOVA, 0))
+		TH_LOG("a pin of the unmapped IOVA");
+	ASSERT_EQ(0, dma_map(&self->s.dev, self->buf, DMA_IOVA, self->size));
+	self->mapped = true;
+	EXPECT_EQ(0, dma_command(_metadata, self, SAMPLE_DMA_PIN, DMA_IOVA, 0))
+		TH_LOG("a pin once the range was seen unmapped");
 	EXPECT_EQ(1, bar_get(_metadata, &self->s, SAMPLE_DMA_PINNED));
 }
 
@@ -1109,6 +1239,194 @@ TEST_F(dma, reset_unpins)
 	EXPECT_EQ(0, bar_get(_metadata, &self->s, SAMPLE_DMA_STATUS));
 	EXPECT_EQ(0, bar_get(_metadata, &self->s, SAMPLE_DMA_ADDR_LO));
 	EXPECT_EQ(0, bar_get(_metadata, &self->s, SAMPLE_DMA_LEN));
+}
+
+/*
+ * --- unmap_race: pins of a page that is being unmapped (make stress) ---
+ *
+ * VFIO_IOMMU_UNMAP_DMA (type1's vfio_dma_do_unmap()) drops its lock to call
+ * the dma_unmap op of every device of the container, then looks again: while
+ * pages of the mapping are still pinned it calls them all again, and the
+ * eleventh time in a row it stops the kernel (BUG_ON), the unmapping task
+ * dying with type1's lock held.  A pin made after a device's dma_unmap and
+ * before type1 looks again is what keeps it going, and type1's pin path does
+ * not refuse one.
+ *
+ * Two devices of the sample share one container; unmap_race.sh loads the
+ * sample with dma_unmap_delay_ms, so that each device's dma_unmap waits (as
+ * behind other work) and the window after the first device's op lasts as
+ * long as the second's.  A thread per device asks its device for a pin of
+ * the mapped page, again and again (the sample pins whenever it holds no
+ * pin); the test maps the page, waits for a pin and unmaps it, over and
+ * over.  Unless the API refuses pins of a range that is being unmapped, one
+ * device pins during the other's dma_unmap every time, and the kernel dies
+ * in the first round.
+ */
+
+#define RACE_IOVA	0x20000000ULL
+#define RACE_PIN_WAIT_MS	1000
+
+/* A thread asking one device for pins until told to stop. */
+struct pinner {
+	pthread_t thread;
+	int device;
+	const volatile bool *stop;
+	/* DMA_STATUS after each pin command, by answer. */
+	unsigned long pinned, held, refused, unmapped, other;
+	uint32_t other_status;
+};
+
+static int reg_write(int device, off_t reg, uint32_t value)
+{
+	value = htole32(value);
+	return pwrite(device, &value, 4, ((off_t)VFIO_PCI_BAR0_REGION_INDEX << 40) + reg) == 4 ?
+	       0 : -1;
+}
+
+/* The BAR0 register REG, or UINT32_MAX if it cannot be read. */
+static uint32_t reg_read(int device, off_t reg)
+{
+	uint32_t value;
+
+	if (pread(device, &value, 4, ((off_t)VFIO_PCI_BAR0_REGION_INDEX << 40) + reg) != 4)
+		return UINT32_MAX;
+	return le32toh(value);
+}
+
+static void *pinner_run(void *arg)
+{
+	struct pinner *p = arg;
+
+	while (!*p->stop) {
+		uint32_t status;
+
+		if (reg_write(p->device, SAMPLE_DMA_CMD, SAMPLE_DMA_PIN)) {
+			p->other++;
+			p->other_status = UINT32_MAX;
+			continue;
+		}
+		status = reg_read(p->device, SAMPLE_DMA_STATUS);
+		if (status == 0)
+			p->pinned++;
+		else if (status == EBUSY)
+			p->held++;	/* the device holds its one pin */
+		else if (status == EAGAIN)
+			p->refused++;	/* the page is being unmapped */
+		else if (status == EINVAL)
+			p->unmapped++;	/* nothing is mapped there */
+		else
+			p->other++, p->other_status = status;
+	}
+	return NULL;
+}
+
+FIXTURE(unmap_race) {
+	struct vfio_dev dev;	/* the first device, and the container */
+	struct vfio_dev dev2;	/* the second: its group in the same container */
+	void *buf;
+	size_t page;
+};
+
+FIXTURE_SETUP(unmap_race)
+{
+	char path[PATH_MAX], link[PATH_MAX];
+	ssize_t n;
+
+	self->buf = MAP_FAILED;
+	self->dev.container = self->dev.group = self->dev.device = -1;
+	self->dev2 = self->dev;
+	if (!getenv("MDEV_UUID2"))
+		return;
+	open_device(_metadata, &self->dev);
+	self->dev2.uuid = getenv("MDEV_UUID2");
+	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/iommu_group", self->dev2.uuid);
+	n = readlink(path, link, sizeof(link) - 1);
+	ASSERT_LT(0, n) TH_LOG("%s: %s", path, strerror(errno));
+	link[n] = '\0';
+	snprintf(path, sizeof(path), "/dev/vfio/%s", strrchr(link, '/') + 1);
+	self->dev2.group = open(path, O_RDWR);
+	ASSERT_LE(0, self->dev2.group) TH_LOG("%s: %s", path, strerror(errno));
+	ASSERT_EQ(0, ioctl(self->dev2.group, VFIO_GROUP_SET_CONTAINER, &self->dev.container))
+		TH_LOG("VFIO_GROUP_SET_CONTAINER (the second device's group): %s",
+		       strerror(errno));
+	reopen_device(_metadata, &self->dev2);
+	self->page = sysconf(_SC_PAGESIZE);
+	self->buf = mmap(NULL, self->page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			 -1, 0);
+	ASSERT_NE(MAP_FAILED, self->buf) TH_LOG("mmap: %s", strerror(errno));
+}
+
+FIXTURE_TEARDOWN(unmap_race)
+{
+	if (self->dev2.device >= 0)
+		close(self->dev2.device);
+	if (self->dev2.group >= 0)
+		close(self->dev2.group);
+	vfio_dev_close(&self->dev);
+	if (self->buf != MAP_FAILED)
+		munmap(self->buf, self->page);
+}
+
+TEST_F(unmap_race, pins_of_a_page_being_unmapped_wait)
+{
+	unsigned long rounds = env_ulong("MDEV_RACE_ROUNDS"), round, contested = 0;
+	volatile bool stop = false;
+	struct pinner pinners[2] = {
+		{ .device = self->dev.device, .stop = &stop },
+		{ .device = self->dev2.device, .stop = &stop },
+	};
+	uint32_t unmaps_before[2];
+	int i;
+
+	if (!getenv("MDEV_UUID2") || !rounds)
+		SKIP(return, "make stress runs it (unmap_race.sh sets MDEV_UUID2 and MDEV_RACE_ROUNDS)");
+	for (i = 0; i < 2; i++) {
+		unmaps_before[i] = reg_read(pinners[i].device, SAMPLE_DMA_UNMAPS);
+		ASSERT_EQ(0, reg_write(pinners[i].device, SAMPLE_DMA_ADDR_LO, (uint32_t)RACE_IOVA));
+		ASSERT_EQ(0, reg_write(pinners[i].device, SAMPLE_DMA_ADDR_HI, RACE_IOVA >> 32));
+		ASSERT_EQ(0, pthread_create(&pinners[i].thread, NULL, pinner_run, &pinners[i]));
+	}
+	for (round = 0; round < rounds; round++) {
+		int64_t unmapped;
+		int waited = 0;
+
+		ASSERT_EQ(0, dma_map(&self->dev, self->buf, RACE_IOVA, self->page))
+			TH_LOG("round %lu: VFIO_IOMMU_MAP_DMA: %s", round, strerror(errno));
+		while (reg_read(self->dev.device, SAMPLE_DMA_PINNED) == 0 &&
+		       reg_read(self->dev2.device, SAMPLE_DMA_PINNED) == 0 &&
+		       waited++ < RACE_PIN_WAIT_MS)
+			usleep(1000);
+		if (waited <= RACE_PIN_WAIT_MS)
+			contested++;
+		unmapped = dma_unmap(&self->dev, RACE_IOVA, self->page);
+		ASSERT_EQ((int64_t)self->page, unmapped)
+			TH_LOG("round %lu: VFIO_IOMMU_UNMAP_DMA of the pinned page: %s",
+			       round, unmapped < 0 ? strerror(errno) : "part of it");
+		/* Time for a pin to find that nothing is mapped any more. */
+		usleep(2000);
+	}
+	stop = true;
+	for (i = 0; i < 2; i++)
+		pthread_join(pinners[i].thread, NULL);
+	for (i = 0; i < 2; i++) {
+		struct pinner *p = &pinners[i];
+		uint32_t unmaps = reg_read(p->device, SAMPLE_DMA_UNMAPS) - unmaps_before[i];
+
+		ksft_print_msg("device %d: %u dma_unmap calls in %lu rounds (%lu with a pin); "
+			       "pin answers: %lu pinned, %lu held, %lu refused, %lu unmapped, "
+			       "%lu other\n", i + 1, unmaps, rounds, contested, p->pinned, p->held,
+			       p->refused, p->unmapped, p->other);
+		EXPECT_GE(rounds, unmaps)
+			TH_LOG("device %d: type1 called dma_unmap again for an unmap: a pin was taken "
+			       "while the page was being unmapped", i + 1);
+		EXPECT_EQ(0, p->other) TH_LOG("device %d: a pin was answered %u", i + 1,
+					      p->other_status);
+	}
+	EXPECT_LE(rounds / 2, contested) TH_LOG("the page was pinned when unmapped in only "
+						"%lu of %lu rounds: the race was not run",
+						contested, rounds);
+	EXPECT_LT(0, pinners[0].refused + pinners[1].refused)
+		TH_LOG("no pin was refused while the page was being unmapped");
 }
 
 /*
