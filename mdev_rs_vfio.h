@@ -11,6 +11,10 @@
  * vendor module depends on: the trampoline calls the vendor's drop through
  * the hook that follows the vfio_device, and only then counts the device out,
  * so the vendor's last instruction has run before its module may go.
+ * The trampoline's own last instructions run in mdev.ko, which cannot be
+ * unloaded before every vendor module is: only an rmmod of mdev.ko within
+ * those few instructions, right after the last vendor's unload, would
+ * race them.
  */
 #ifndef MDEV_RS_VFIO_H
 #define MDEV_RS_VFIO_H
