@@ -16,7 +16,8 @@
 #	ROOT/.initramfs-modules are taken, with every modules.* index), kmod
 #	and mdevctl from the --userland root, the kselftests built with that
 #	kernel's source and uapi headers, less the --skip-tests, plus the
-#	--add-test ones (run before splat_check.sh, which judges them all).
+#	--add-test ones (run before leak_unload.sh and splat_check.sh, the two
+#	that must be last).
 
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -124,9 +125,13 @@ for t in $SKIP_TESTS; do
 	grep -q "^mdev:$t\$" "$KST/kselftest-list.txt" || die "--skip-tests: no test $t"
 	sed -i "/^mdev:$t\$/d" "$KST/kselftest-list.txt"
 done
+# The --add-test ones run before leak_unload.sh, which leaves a module stuck
+# going, and splat_check.sh, which judges them all: those two stay last.
+last=splat_check.sh
+grep -qx mdev:leak_unload.sh "$KST/kselftest-list.txt" && last=leak_unload.sh
 for t in "${ADD_TESTS[@]}"; do
 	install -m 755 "$t" "$KST/mdev/"
-	sed -i "/^mdev:splat_check.sh\$/i mdev:$(basename "$t")" "$KST/kselftest-list.txt"
+	sed -i "/^mdev:$last\$/i mdev:$(basename "$t")" "$KST/kselftest-list.txt"
 done
 
 # mdevctl and the shared libraries it needs, from the guest's userland.
