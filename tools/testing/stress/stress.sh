@@ -71,8 +71,10 @@ log() { echo "$CACHE/run/console-$1-tests-$2.log"; }
 out() { echo "$CACHE/run/stress-$1-$2.out"; }
 TESTS=storm.sh,malformed_input.sh,unload_race.sh,fuzz.sh,splat_check.sh
 # The device-fd fuzzer (fuzz.sh): MDEV_FUZZ_CALLS calls per driver; the Rust
-# sample and ports in the verdict run and on the C core, the C samples in a
-# reference run of their own (their overruns are documented findings).
+# sample and ports in the verdict run and on the C core (the KCSAN kernel:
+# on the stress kernel the C core's own use-after-free on unloading ends
+# its guest first), the C samples in a reference run of their own on the
+# stress kernel (their overruns are documented findings).
 export MDEV_FUZZ_CALLS=${MDEV_FUZZ_CALLS:-3000} MDEV_FUZZ_SEED=$MDEV_STORM_SEED
 # bench_smoke.sh runs here, not in make check (see its header), on the KCSAN
 # kernel only: with delayed kobject releases (the stress kernel) the C
@@ -86,9 +88,9 @@ run stress rust "$KB_STRESS" "$IMG_STRESS" "$TESTS" &
 # remove file), after which it only answers EEXIST and ENOENT; a larger pool
 # keeps its creates and removes, and so KCSAN's chances, going.
 MDEV_STORM_POOL=${MDEV_KCSAN_POOL:-128} run kcsan c "$KB_KCSAN" "$IMG_KCSAN" \
-	storm.sh,malformed_input.sh,bench_smoke.sh,splat_check.sh &
+	storm.sh,malformed_input.sh,bench_smoke.sh,fuzz.sh,splat_check.sh &
 wait
-run stress c "$KB_STRESS" "$IMG_STRESS" storm.sh,fuzz.sh,splat_check.sh &
+run stress c "$KB_STRESS" "$IMG_STRESS" storm.sh,splat_check.sh &
 MDEV_FUZZ_DRIVERS=c run fuzzc rust "$KB_STRESS" "$IMG_STRESS" fuzz.sh,splat_check.sh &
 # The Rust core's benchmark figures, for the report below only.
 run kcsan rust "$KB_KCSAN" "$IMG_KCSAN" bench_smoke.sh &
@@ -147,7 +149,7 @@ figures=$CACHE/run/stress-figures.txt
 			"UBSAN $(field "$l" ubsan), hung tasks $(field "$l" hung_task), all splat lines $(field "$l" all)"
 	done
 	echo "  device-fd fuzzer, calls per driver (seed $MDEV_STORM_SEED):"
-	for r in "stress rust" "stress c" "fuzzc rust"; do
+	for r in "stress rust" "kcsan c" "fuzzc rust"; do
 		set -- $r
 		grep -ho 'fuzz-figure .*' "$(log "$1" "$2")" | awk -v run="$2 core, $1 kernel" \
 			'{ sub("calls=", "", $3); printf "    %s: %s %s\n", run, $2, $3 }'
