@@ -151,18 +151,18 @@ figures=$CACHE/run/stress-figures.txt
 	echo "  device-fd fuzzer, calls per driver (seed $MDEV_STORM_SEED):"
 	for r in "stress rust" "kcsan c" "fuzzc rust"; do
 		set -- $r
-		grep -ho 'fuzz-figure .*' "$(log "$1" "$2")" | awk -v run="$2 core, $1 kernel" \
+		{ grep -ho 'fuzz-figure .*' "$(log "$1" "$2")" || true; } | awk -v run="$2 core, $1 kernel" \
 			'{ sub("calls=", "", $3); printf "    %s: %s %s\n", run, $2, $3 }'
 	done
 	echo "  C samples under the fuzzer (reference; their overruns are documented): $(grep -o '^[0-9]* passed, [0-9]* failed, [0-9]* skipped' "$(out fuzzc rust)" | tail -n1)"
 	echo "  malformed inputs tried: $(grep -c 'table: ' "$(log stress rust)" || true) on each core;" \
 		"differing (documented improvements): $(diff <(grep -o 'table: .*' "$(log stress rust)") \
 			<(grep -o 'table: .*' "$(log kcsan c)") | grep -c '^<' || true)"
-	echo "  C-core findings (kernel reports and the storm's C-core skips):"
+	echo "  C-core and C-sample findings (kernel reports and the storm's C-core skips):"
 	for r in "stress c" "kcsan c" "fuzzc rust"; do
 		set -- $r
-		grep -E 'BUG: KASAN|BUG: KCSAN|general protection|Oops:|ODEBUG:|C-core defect' "$(log "$1" "$2")" |
-			grep -v '^# #' | sed 's/^\[ *[0-9.]*\] //; s/^# ok [0-9]* //' |
+		{ grep -E 'BUG: KASAN|BUG: KCSAN|general protection|Oops:|ODEBUG:|C-core defect' "$(log "$1" "$2")" |
+			grep -v '^# #' || true; } | sed 's/^\[ *[0-9.]*\] //; s/^# ok [0-9]* //' |
 			sort | uniq -c | sort -rn | sed -n '1,12p' | sed "s/^/    $1 kernel: /"
 	done
 } > "$figures"
