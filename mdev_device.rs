@@ -119,10 +119,10 @@ impl MdevDevice {
 
     /// The device's type.
     pub(crate) fn mtype(&self) -> &Type {
-        // SAFETY: `type_` holds a reference on the type (invariant), which
-        // keeps its kobject from being released, and so its memory:
         // `mdev_unregister_parent()` returns, and lets the vendor free its
         // types, only after every type's release has run.
+        // SAFETY: `type_` holds a reference on the type (invariant), which
+        // keeps it from being released, and so its memory, as said above.
         unsafe { Type::from_raw((*self.as_raw()).type_) }
     }
 

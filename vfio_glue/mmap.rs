@@ -214,10 +214,10 @@ impl PageBuffer {
     pub fn read(&self, offset: usize, data: &mut [u8]) -> Result {
         let dst = data.as_mut_ptr();
         self.for_each_piece(offset, data.len(), |shared, done, len| {
-            // SAFETY: `shared` is valid for `len` bytes of the buffer, which
-            // only userspace may write meanwhile (the kernel's writers hold
-            // our lock); `dst + done` is valid for `len` bytes of `data`,
-            // which we borrow mutably and which is not the buffer's memory.
+            // Only userspace may write the buffer meanwhile: the kernel's
+            // writers hold our lock. `data` is not the buffer's memory.
+            // SAFETY: `shared` is valid for `len` bytes of the buffer, and
+            // `dst + done` for `len` bytes of `data`, borrowed mutably.
             unsafe { copy_from_shared(shared, dst.add(done), len) }
         })
     }

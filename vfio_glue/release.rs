@@ -63,10 +63,10 @@ type ReleaseFn = Option<unsafe extern "C" fn(*mut bindings::vfio_device)>;
 fn trampoline() -> ReleaseFn {
     let mut addr = TRAMPOLINE.load(Relaxed);
     if addr == 0 {
-        // SAFETY: The name is a NUL-terminated string; `__symbol_get` takes
-        // a reference on the exporting module, which `__symbol_put` drops
-        // at once: `mdev.ko` stays loaded anyway while this module is, which
-        // links against its `mdev_register_parent()`.
+        // `__symbol_get` takes a reference on the exporting module, which
+        // `__symbol_put` drops at once: `mdev.ko` stays loaded anyway while
+        // this module is, which links against its `mdev_register_parent()`.
+        // SAFETY: The name is a NUL-terminated string; the put matches the get.
         addr = unsafe {
             let found = bindings::__symbol_get(TRAMPOLINE_NAME.as_char_ptr());
             if !found.is_null() {
