@@ -305,6 +305,12 @@ unsafe fn remove_registered(mdev: &ARef<MdevDevice>) {
     unsafe { bindings::put_device(mdev.raw_dev()) };
 }
 
+extern "C" {
+    /// Sleeps for the `unregister_delay_ms` fault hook of test builds
+    /// (`mdev_glue.c`); does nothing in the modules users install.
+    fn mdev_rs_fault_unregister_delay();
+}
+
 /// Removes one child of an unregistering parent.
 ///
 /// # Safety
@@ -320,6 +326,8 @@ unsafe extern "C" fn remove_child(dev: *mut bindings::device, _data: *mut c_void
     // a reference, and the one taken here lasts until the end.
     let mdev: ARef<MdevDevice> = ARef::from(unsafe { MdevDevice::from_dev(dev) });
     mdev_list::mark_removing(&mdev);
+    // SAFETY: A C function without arguments or preconditions.
+    unsafe { mdev_rs_fault_unregister_delay() };
     // SAFETY: Every child on the mdev bus is registered (creates finished:
     // they hold `unreg_sem`), and the write lock excludes other removers.
     unsafe { remove_registered(&mdev) };

@@ -12,6 +12,7 @@
  * - The release trampoline of the Rust vendor API's VFIO devices
  *   (mdev_rs_vfio.h): a function whose code must be in mdev.ko, not in the
  *   vendor module, and which reads the layout of struct vfio_device.
+ * - Fault hooks of test builds (MDEV_FAULT_HOOKS=1), as module parameters.
  * - The module version (the Rust module! macro has no such field): the
  *   package version of dkms.conf, passed by Kbuild.  It must stay above the
  *   C core's "0.1", or DKMS refuses to install over the kernel's mdev.ko.
@@ -34,6 +35,7 @@ void mdev_rs_unregister_driver(struct mdev_driver *drv);
 void mdev_rs_list_del(struct list_head *entry);
 void mdev_rs_type_released(struct mdev_type *mtype);
 void mdev_rs_wait_type_released(struct mdev_type *mtype);
+void mdev_rs_fault_unregister_delay(void);
 
 int mdev_register_parent(struct mdev_parent *parent, struct device *dev,
 			 struct mdev_driver *mdev_driver,
@@ -95,7 +97,25 @@ void mdev_rs_wait_type_released(struct mdev_type *mtype)
 static unsigned int release_delay_ms;
 module_param(release_delay_ms, uint, 0644);
 MODULE_PARM_DESC(release_delay_ms, "test hook: sleep at the end of each VFIO device release");
+
+/*
+ * How long a parent's unregistration sleeps after it marked a device as
+ * being removed and before it deletes it: the window in which a `remove`
+ * write must answer ENODEV, as on the C core (unreg_errno.sh).
+ */
+static unsigned int unregister_delay_ms;
+module_param(unregister_delay_ms, uint, 0644);
+MODULE_PARM_DESC(unregister_delay_ms, "test hook: sleep between marking and deleting each device of an unregistering parent");
 #endif
+
+/* Called by mdev_core.rs; does nothing unless built with the fault hooks. */
+void mdev_rs_fault_unregister_delay(void)
+{
+#ifdef MDEV_RS_FAULT_HOOKS
+	if (READ_ONCE(unregister_delay_ms))
+		msleep(READ_ONCE(unregister_delay_ms));
+#endif
+}
 
 /*
  * The ops->release of every VFIO device of the Rust vendor API, when it runs
