@@ -197,8 +197,10 @@ fn write_devices(_: &(), f: &mut kernel::fmt::Formatter<'_>) -> kernel::fmt::Res
                 mdev.mtype().dir_name().to_str().unwrap_or("?"),
                 state.name()
             ),
-            // The parent may be gone: print only what the device owns.
-            DeviceState::Removing => writeln!(f, "{} - - {}", mdev.uuid(), state.name()),
+            // The parent may be unregistering: print only what the device owns.
+            DeviceState::Removing | DeviceState::Unregistering => {
+                writeln!(f, "{} - - {}", mdev.uuid(), state.name())
+            }
         };
     });
     result
@@ -220,11 +222,8 @@ fn write_lock_hold(_: &(), f: &mut kernel::fmt::Formatter<'_>) -> kernel::fmt::R
 pub(crate) fn create_device(mtype: &Type, uuid: Uuid) -> Result {
     let parent = mtype.parent();
     let driver = parent.driver();
-    // Fails while the parent's registration is not complete, and once its
-    // unregistration has started.
-    let Some(_unreg) = parent.try_read_unreg() else {
-        return Err(ENODEV);
-    };
+    // A duplicate UUID (`EEXIST`) and a parent without instances (`EUSERS`)
+    // are found before an unregistering parent (`ENODEV`), as in the C core.
     let reserved = mdev_list::reserve(MdevDevice::new(mtype, uuid)?)?;
     // SAFETY: `reserve` leaked the box into the global list, and the device's
     // release takes it out again.
@@ -232,6 +231,12 @@ pub(crate) fn create_device(mtype: &Type, uuid: Uuid) -> Result {
     // Every early return below drops `mdev`, the only reference, which
     // releases the device. Failures are logged at the debug level only, as
     // the C core does: anyone allowed to write `create` can cause them.
+    //
+    // The trylock fails while the parent's registration is not complete, and
+    // once its unregistration has started.
+    let Some(_unreg) = parent.try_read_unreg() else {
+        return Err(ENODEV);
+    };
     mdev.set_name()?;
     // SAFETY: The device is initialised, named and has its bus and parent.
     if let Err(err) = to_result(unsafe { bindings::device_add(mdev.raw_dev()) }) {

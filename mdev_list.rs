@@ -46,8 +46,11 @@ pub(crate) enum DeviceState {
     Reserved,
     /// Fully created: it can be removed.
     Active,
-    /// A removal (or the parent's unregistration) has started.
+    /// A removal has started.
     Removing,
+    /// The parent's unregistration is removing it: a `remove` answers
+    /// `ENODEV`, as the C core's does once the parent's `unreg_sem` is taken.
+    Unregistering,
 }
 
 impl DeviceState {
@@ -56,7 +59,7 @@ impl DeviceState {
         match self {
             Self::Reserved => "reserved",
             Self::Active => "active",
-            Self::Removing => "removing",
+            Self::Removing | Self::Unregistering => "removing",
         }
     }
 }
@@ -278,13 +281,14 @@ pub(crate) fn activate(dev: &MdevDevice) {
     }
 }
 
-/// Starts the removal of a device: only an active device can be removed,
-/// anything else answers `EAGAIN` (being created or already being removed),
-/// and a device that is gone `ENODEV`.
+/// Starts the removal of a device: only an active device can be removed.
+/// A device being created or already being removed answers `EAGAIN`, and a
+/// device that is gone, or that its parent's unregistration is removing,
+/// `ENODEV`.
 pub(crate) fn begin_remove(dev: &MdevDevice) -> Result {
     let mut list = lock(Section::BeginRemove);
     match list.state_mut(dev.raw()) {
-        None => Err(ENODEV),
+        None | Some(DeviceState::Unregistering) => Err(ENODEV),
         Some(state) if *state == DeviceState::Active => {
             *state = DeviceState::Removing;
             dev.set_c_active(false);
@@ -294,11 +298,15 @@ pub(crate) fn begin_remove(dev: &MdevDevice) -> Result {
     }
 }
 
-/// Marks a device as being removed by its parent's unregistration.
+/// Marks a device as being removed by its parent's unregistration. A device
+/// that a `remove` already claimed stays [`DeviceState::Removing`]: that
+/// remove answers `ENODEV` once it finds the parent unregistering.
 pub(crate) fn mark_removing(dev: &MdevDevice) {
     let mut list = lock(Section::MarkRemoving);
     if let Some(state) = list.state_mut(dev.raw()) {
-        *state = DeviceState::Removing;
+        if *state == DeviceState::Active {
+            *state = DeviceState::Unregistering;
+        }
     }
     dev.set_c_active(false);
 }

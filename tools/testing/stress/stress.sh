@@ -39,8 +39,8 @@ export MDEV_STORM_RELOADS=${MDEV_STORM_RELOADS:-5}
 export MDEV_STORM_SEED=${MDEV_STORM_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
 echo "stress: seed $MDEV_STORM_SEED, $MDEV_STORM_OPS operations, $MDEV_STORM_WRITERS writers"
 
-# The modules get the fault hooks of the unload race test (unload_race.sh):
-# the Rust core's release_delay_ms.
+# The modules get the Rust core's fault hooks: release_delay_ms for the
+# unload race (unload_race.sh), unregister_delay_ms for unreg_errno.sh.
 export MDEV_FAULT_HOOKS=1
 # One guest image per kernel, its modules built in a copy of the sources.
 image() { # KERNEL_NAME KBUILD
