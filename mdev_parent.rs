@@ -253,10 +253,15 @@ impl Type {
         unsafe { &raw mut (*self.as_raw()).kobj }
     }
 
-    /// The `devices` directory of the type.
+    /// The `devices` directory of the type: valid from `add_type` until
+    /// `remove_type` puts it, which happens only once the parent has no
+    /// device left (its unregistration, or a registration that failed).
     pub(crate) fn devices_kobj(&self) -> *mut bindings::kobject {
-        // SAFETY: `self` is valid; the core sets the field before the type is
-        // visible and clears it only in unregistration.
+        // SAFETY: `self` is valid. The core writes the field once, in
+        // `add_type`, and never again; registration holds `unreg_sem` for
+        // writing meanwhile, so no create has passed its trylock yet, and
+        // only creates and removes (behind that trylock) and unregistration
+        // read it: this read races with no write.
         unsafe { (*self.as_raw()).devices_kobj }
     }
 

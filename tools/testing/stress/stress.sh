@@ -69,7 +69,7 @@ run() { # NAME CORE KBUILD INITRD TESTS
 }
 log() { echo "$CACHE/run/console-$1-tests-$2.log"; }
 out() { echo "$CACHE/run/stress-$1-$2.out"; }
-TESTS=storm.sh,malformed_input.sh,unload_race.sh,unreg_errno.sh,fuzz.sh,splat_check.sh
+TESTS=storm.sh,malformed_input.sh,unload_race.sh,unreg_errno.sh,fault_injection.sh,fuzz.sh,splat_check.sh
 # The device-fd fuzzer (fuzz.sh): MDEV_FUZZ_CALLS calls per driver; the Rust
 # sample and ports in the verdict run and on the C core (the KCSAN kernel:
 # on the stress kernel the C core's own use-after-free on unloading ends

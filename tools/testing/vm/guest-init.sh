@@ -12,6 +12,7 @@
 #   MDEV_TEST_TIMEOUT=S   each kselftest's timeout instead of the settings file's
 #   MDEV_BENCH_*, MDEV_STORM_*  sizes of the benchmark and the storm
 #   MDEV_RACE_*           the unmap race's rounds and delay (unmap_race.sh)
+#   MDEV_SWEEP_*          which allocations fault_injection.sh fails
 
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 mount -t proc proc /proc
