@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # `make stress`: the storm (storm.sh) at full size and the malformed-input
-# table (malformed_input.sh) under the kernel's strongest checkers, and the
-# unmap race (unmap_race.sh) on both cores.
+# table (malformed_input.sh) under the kernel's strongest checkers, the
+# unmap race (unmap_race.sh) on both cores, and the Rust core's error paths
+# (fault_injection.sh at full sweep, unreg_errno.sh with its fault hook).
 #
 #   rust core, stress kernel (KASAN, delayed kobject release, and every
 #       checker of the test kernel): the verdict; every point must pass and
@@ -17,9 +18,11 @@
 #       since the Rust sample and its vendor API are what it checks.
 #
 # The two kernels are built with LLVM on first use and cached.  Sizes:
-# MDEV_STORM_OPS (20000), MDEV_STORM_WRITERS (4), MDEV_STORM_POOL (12),
-# MDEV_STORM_RELOADS (5); MDEV_STORM_SEED replays a run (printed).  Ends
-# with the figures block and "N passed, N failed, N skipped".
+# MDEV_STORM_OPS (20000), MDEV_STORM_WRITERS (4), MDEV_STORM_POOL (256),
+# MDEV_STORM_RELOADS (5), MDEV_STORM_SAMPLE_MAX (64), MDEV_STORM_RELOAD_PAUSE
+# (15 s), MDEV_STORM_MIN_OK (2000, the Rust core's run only); MDEV_STORM_SEED
+# replays a run (printed).  Ends with the figures block and "N passed, N
+# failed, N skipped".
 
 set -euo pipefail
 STRESS_DIR=$(cd "$(dirname "$0")" && pwd)
@@ -34,8 +37,14 @@ KB_KCSAN=$(MDEV_KERNEL=kcsan "$VM/build-kernel.sh")
 
 export MDEV_STORM_OPS=${MDEV_STORM_OPS:-20000}
 export MDEV_STORM_WRITERS=${MDEV_STORM_WRITERS:-4}
-export MDEV_STORM_POOL=${MDEV_STORM_POOL:-12}
+# Sized for work as well as collisions: with delayed kobject release, a
+# removed device keeps its UUID, its instance (and mtty its ports) until its
+# release, 1 to 4 s later, so a small pool or a small sample spends the storm
+# on EEXIST, and a sample reloaded all along is away for most of it.
+export MDEV_STORM_POOL=${MDEV_STORM_POOL:-256}
 export MDEV_STORM_RELOADS=${MDEV_STORM_RELOADS:-5}
+export MDEV_STORM_SAMPLE_MAX=${MDEV_STORM_SAMPLE_MAX:-64}
+export MDEV_STORM_RELOAD_PAUSE=${MDEV_STORM_RELOAD_PAUSE:-15}
 export MDEV_STORM_SEED=${MDEV_STORM_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
 echo "stress: seed $MDEV_STORM_SEED, $MDEV_STORM_OPS operations, $MDEV_STORM_WRITERS writers"
 
@@ -69,7 +78,7 @@ run() { # NAME CORE KBUILD INITRD TESTS
 }
 log() { echo "$CACHE/run/console-$1-tests-$2.log"; }
 out() { echo "$CACHE/run/stress-$1-$2.out"; }
-TESTS=storm.sh,malformed_input.sh,unload_race.sh,unreg_errno.sh,fault_injection.sh,fuzz.sh,splat_check.sh
+TESTS=storm.sh,malformed_input.sh,unload_race.sh,fuzz.sh,splat_check.sh
 # The device-fd fuzzer (fuzz.sh): MDEV_FUZZ_CALLS calls per driver; the Rust
 # sample and ports in the verdict run and on the C core (the KCSAN kernel:
 # on the stress kernel the C core's own use-after-free on unloading ends
@@ -83,10 +92,12 @@ export MDEV_BENCH_SMOKE=1
 # Two guests side by side (one per host CPU), then two more.  The C core's
 # malformed-input table comes from the KCSAN kernel: on the stress kernel the
 # C core does not get that far (Documentation/testing.rst).
-run stress rust "$KB_STRESS" "$IMG_STRESS" "$TESTS" &
-# The C core orphans a pool of 12 UUIDs within seconds (EAGAIN deletes the
-# remove file), after which it only answers EEXIST and ENOENT; a larger pool
-# keeps its creates and removes, and so KCSAN's chances, going.
+# The verdict run must do work: at least 2,000 successful creates and as
+# many successful removes (storm.sh fails below it).
+MDEV_STORM_MIN_OK=${MDEV_STORM_MIN_OK:-2000} run stress rust "$KB_STRESS" "$IMG_STRESS" "$TESTS" &
+# The C core orphans a small pool of UUIDs within seconds (EAGAIN deletes
+# the remove file), after which it only answers EEXIST and ENOENT; a larger
+# pool keeps its creates and removes, and so KCSAN's chances, going.
 MDEV_STORM_POOL=${MDEV_KCSAN_POOL:-128} run kcsan c "$KB_KCSAN" "$IMG_KCSAN" \
 	storm.sh,malformed_input.sh,bench_smoke.sh,fuzz.sh,splat_check.sh &
 wait
@@ -103,12 +114,20 @@ wait
 export MDEV_RACE_ROUNDS=${MDEV_RACE_ROUNDS:-50}
 run race rust "$KB_STRESS" "$IMG_STRESS" unmap_race.sh,splat_check.sh &
 run race c "$KB_STRESS" "$IMG_STRESS" unmap_race.sh &
+# Beside them, the Rust core's error paths, part of the verdict: every
+# allocation of a create and a remove failed in turn (the Rust sample's
+# too: make check fails only every third of those), and the errnos during
+# unregistration with the unregister_delay_ms hook.
+run faults rust "$KB_STRESS" "$IMG_STRESS" unreg_errno.sh,fault_injection.sh,splat_check.sh &
 wait
 
 # --- The verdict: the Rust core on the stress kernel -------------------------
 echo "=== the Rust core on the stress kernel (KASAN, DEBUG_KOBJECT_RELEASE) ==="
 grep -E '^(not )?ok |^# (not )?ok |^# # ' "$(log stress rust)" | sed 's/^/  | /' | sed -n '1,80p'
 totals_add_summary "$(out stress rust)" "the Rust core's stress run"
+echo "=== the Rust core's error paths on the stress kernel: fault injection, errnos during unregistration ==="
+grep -E '^(not )?ok |^# (not )?ok |^# # ' "$(log faults rust)" | sed 's/^/  | /' | sed -n '1,40p'
+totals_add_summary "$(out faults rust)" "the Rust core's fault-injection run"
 echo "=== the unmap race (stress kernel): pins of a page that type1 is unmapping ==="
 for core in rust c; do
 	grep -E '^(not )?ok |^# (not )?ok |^# # |kernel BUG' "$(log race $core)" | sed "s/^/  $core | /" | sed -n '1,20p'

@@ -31,6 +31,18 @@ tv_load || ktap_exit_fail_msg "cannot load $TV on $(core_desc)"
 A=$(tv_type 0 a)
 avail=$(cat "$A/available_instances")
 
+# instances_back: the type's available_instances is $avail again.  A device
+# gives its instance back in its release, which the stress kernel delays by
+# up to four seconds (DEBUG_KOBJECT_RELEASE): wait that long there.
+instances_back() {
+	[ "$(cat "$A/available_instances")" = "$avail" ]
+}
+release_wait=0
+kobject_release_delayed && release_wait=6
+instances_settled() {
+	instances_back || { [ $release_wait -gt 0 ] && wait_for $release_wait instances_back; }
+}
+
 # Sleeping allocations too, silently: the stack dumps would only be noise.
 echo N > $F/ignore-gfp-wait
 echo 0 > $F/verbose
@@ -49,7 +61,7 @@ while [ $n -le 400 ]; do
 		[ -e "$MDEV_BUS/$U" ] && { bad="$bad $n:left"; remove "$U" >/dev/null; }
 	fi
 	[ "$(ls "$A/devices")" = "" ] || bad="$bad $n:link"
-	if [ "$(cat "$A/available_instances")" != "$avail" ]; then
+	if ! instances_settled; then
 		lost="$lost $n"
 		avail=$(cat "$A/available_instances")
 	fi
@@ -82,7 +94,7 @@ while [ $n -le 400 ]; do
 	elif [ -e "$MDEV_BUS/$U" ]; then
 		bad="$bad $n:half-removed"
 	fi
-	[ "$(cat "$A/available_instances")" = "$avail" ] || bad="$bad $n:instances"
+	instances_settled || bad="$bad $n:instances"
 	[ "$injected" = fault ] || break
 	n=$((n + 1))
 done

@@ -8,7 +8,7 @@
  * WRITERS processes share OPS operations.  Writer w draws its operations
  * from a generator seeded with SEED and w, so a run's sequence of operations
  * is reproducible from SEED (their interleaving is the scheduler's).  Each
- * operation is one of:
+ * operation is one of (two in five, two in five, one in five):
  *   create   write a pool UUID to a random type's create
  *   remove   write 1 to the remove of a pool UUID: three times in four one
  *            that this writer created (if it has any), else any
@@ -245,7 +245,7 @@ static void writer(unsigned int w, unsigned long ops)
 		const char *type = types[next_random(&rng) % nr_types];
 		unsigned int index = next_random(&rng) % pool;
 
-		if (roll >= 40 && roll < 75 && mine.nr && next_random(&rng) % 4)
+		if (roll >= 40 && roll < 80 && mine.nr && next_random(&rng) % 4)
 			index = mine_take(&mine, &rng);
 		pool_uuid(index, uuid, sizeof(uuid));
 		if (roll < 40) {
@@ -256,7 +256,7 @@ static void writer(unsigned int w, unsigned long ops)
 			if (!err)
 				mine_add(&mine, index);
 			count(OP_CREATE, err);
-		} else if (roll < 75) {
+		} else if (roll < 80) {
 			snprintf(path, sizeof(path), MDEV_BUS "/%s/remove", uuid);
 			count(OP_REMOVE, write_file(path, "1"));
 		} else {
