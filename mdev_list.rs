@@ -11,6 +11,9 @@
 //!
 //! The state of each device (reserved, active, removing) lives in the index,
 //! so it can only be read or changed with the mutex held.
+//!
+//! Readers that need the whole list (debugfs) copy it with [`snapshot`]
+//! and work on the copy without the mutex.
 
 mod lock_hold;
 
@@ -19,6 +22,7 @@ pub(crate) use lock_hold::{lock, Section};
 use crate::{
     mdev_device::MdevDevice,
     mdev_h,
+    mdev_parent::TypeRef,
     mdev_uuid::Uuid, //
 };
 use core::{cell::UnsafeCell, ptr::NonNull};
@@ -85,12 +89,15 @@ pub(crate) type Reservation = RBTreeNodeReservation<Uuid, IndexEntry>;
 ///   the UUID stored in its `mdev_device.uuid`.
 /// - Every device in the list is alive: it is removed (by the release of the
 ///   device, with the mutex held) before its memory is freed.
+/// - `count` is the number of devices in `index`.
 pub(crate) struct MdevList {
     /// Head of the chain through `mdev_device.next`.
     head: UnsafeCell<bindings::list_head>,
     /// The same devices by UUID, with their state. `None` until first use,
     /// because an rbtree cannot be built in a `const` context.
     index: Option<RBTree<Uuid, IndexEntry>>,
+    /// Number of devices, so that [`snapshot`] sizes its copy without a walk.
+    count: usize,
     /// How long each critical section held the mutex (benchmark builds).
     #[cfg(mdev_lock_hold)]
     hold: lock_hold::HoldTotals,
@@ -110,6 +117,7 @@ impl MdevList {
                 prev: core::ptr::null_mut(),
             }),
             index: None,
+            count: 0,
             #[cfg(mdev_lock_hold)]
             hold: lock_hold::HoldTotals::new(),
         }
@@ -127,7 +135,7 @@ impl MdevList {
 
     /// Number of devices.
     pub(crate) fn len(&self) -> usize {
-        self.index.as_ref().map_or(0, |index| index.iter().count())
+        self.count
     }
 
     /// Reserves `dev`'s UUID: the device enters the list as
@@ -160,7 +168,9 @@ impl MdevList {
         // SAFETY: `head` was initialised (type invariant) and `next` belongs
         // to the caller's device, which is on no list.
         unsafe { bindings::list_add_tail(&raw mut (*dev.as_ptr()).next, self.head.get()) };
-        // INVARIANT: The device is now on both the list and the index.
+        // INVARIANT: The device is now on both the list and the index, and
+        // counted.
+        self.count += 1;
         Ok(())
     }
 
@@ -198,7 +208,9 @@ impl MdevList {
         }
         // SAFETY: `dev` is on the list: it was in the index (invariant).
         unsafe { mdev_rs_list_del(&raw mut (*dev.get()).next) };
-        // INVARIANT: The device left both the list and the index.
+        // INVARIANT: The device left both the list and the index, and is no
+        // longer counted.
+        self.count -= 1;
         true
     }
 
@@ -229,6 +241,61 @@ impl MdevList {
             // SAFETY: `node` is a valid list entry.
             node = unsafe { (*node).next };
         }
+    }
+}
+
+/// One device as [`snapshot`] copied it.
+pub(crate) struct Listed {
+    /// The device's UUID.
+    pub(crate) uuid: Uuid,
+    /// Its state when the copy was made.
+    pub(crate) state: DeviceState,
+    /// A reference on its type, for every state but [`DeviceState::Removing`]:
+    /// the type's name, its parent and the parent's device stay valid while
+    /// it is held (see [`TypeRef`]), whatever happens to the device.
+    pub(crate) mtype: Option<TypeRef>,
+}
+
+/// Copies every device in creation order, holding the mutex only while it
+/// copies: the UUID and state, and a reference on the type of each device
+/// that is not being removed.
+///
+/// The copy is allocated without the mutex, sized by a count taken first
+/// and made again if the list outgrew it meanwhile. Nothing is allocated,
+/// and no reference is put, with the mutex held; the caller drops the copy,
+/// which puts the type references, without it too.
+pub(crate) fn snapshot() -> Result<KVVec<Listed>> {
+    let mut want = lock(Section::Debugfs).len();
+    loop {
+        // Room for the creates that may run between the count and the copy.
+        let room = want + want / 16 + 16;
+        let mut copy = KVVec::with_capacity(room, GFP_KERNEL)?;
+        let list = lock(Section::Debugfs);
+        if list.len() > copy.capacity() {
+            want = list.len();
+            drop(list);
+            continue;
+        }
+        list.for_each(|raw, state| {
+            // SAFETY: The global list holds only `MdevDevice`s (see
+            // `reserve`), alive while the mutex is held.
+            let mdev = unsafe { MdevDevice::from_raw(raw.get()) };
+            let entry = Listed {
+                uuid: mdev.uuid(),
+                state,
+                // The device holds its type, so taking one more reference
+                // is valid even if the device's own count already dropped
+                // to zero and its release waits for the mutex.
+                mtype: (state != DeviceState::Removing).then(|| TypeRef::new(mdev.mtype())),
+            };
+            // Cannot fail: the list has no more devices than `copy` has
+            // room for, checked above with the same mutex held. (A failed
+            // push would drop the entry here, which is harmless: it is not
+            // the type's last reference, the device holds one.)
+            let _ = copy.push_within_capacity(entry);
+        });
+        drop(list);
+        return Ok(copy);
     }
 }
 
