@@ -72,9 +72,17 @@ pub(crate) type RawDevice = Opaque<mdev_h::mdev_device>;
 pub(crate) struct IndexEntry {
     /// The device, not owned: see the invariants of [`MdevList`].
     dev: NonNull<mdev_h::mdev_device>,
+    /// When the device was listed: devices in creation order have
+    /// increasing numbers, so [`snapshot`] walks the index, not the list.
+    seq: u64,
     /// The device's state.
     state: DeviceState,
 }
+
+// An index node (rbtree links, key and entry) still fits in the 64-byte
+// kmalloc object it took before the creation number was added.
+const _: () =
+    assert!(size_of::<bindings::rb_node>() + size_of::<Uuid>() + size_of::<IndexEntry>() <= 64);
 
 /// A pre-allocated index node, so that reserving a UUID under the mutex
 /// never allocates.
@@ -90,6 +98,7 @@ pub(crate) type Reservation = RBTreeNodeReservation<Uuid, IndexEntry>;
 /// - Every device in the list is alive: it is removed (by the release of the
 ///   device, with the mutex held) before its memory is freed.
 /// - `count` is the number of devices in `index`.
+/// - The `seq` of the index entries increase in list order.
 pub(crate) struct MdevList {
     /// Head of the chain through `mdev_device.next`.
     head: UnsafeCell<bindings::list_head>,
@@ -98,6 +107,8 @@ pub(crate) struct MdevList {
     index: Option<RBTree<Uuid, IndexEntry>>,
     /// Number of devices, so that [`snapshot`] sizes its copy without a walk.
     count: usize,
+    /// The creation number of the next device listed.
+    next_seq: u64,
     /// How long each critical section held the mutex (benchmark builds).
     #[cfg(mdev_lock_hold)]
     hold: lock_hold::HoldTotals,
@@ -118,6 +129,7 @@ impl MdevList {
             }),
             index: None,
             count: 0,
+            next_seq: 0,
             #[cfg(mdev_lock_hold)]
             hold: lock_hold::HoldTotals::new(),
         }
@@ -159,6 +171,7 @@ impl MdevList {
                 vacant.insert(
                     IndexEntry {
                         dev,
+                        seq: self.next_seq,
                         state: DeviceState::Reserved,
                     },
                     reservation,
@@ -168,9 +181,11 @@ impl MdevList {
         // SAFETY: `head` was initialised (type invariant) and `next` belongs
         // to the caller's device, which is on no list.
         unsafe { bindings::list_add_tail(&raw mut (*dev.as_ptr()).next, self.head.get()) };
-        // INVARIANT: The device is now on both the list and the index, and
-        // counted.
+        // INVARIANT: The device is now on both the list (at its end) and the
+        // index (with the highest creation number), and counted. The numbers
+        // do not wrap: a `u64` outlasts any machine creating devices.
         self.count += 1;
+        self.next_seq += 1;
         Ok(())
     }
 
@@ -223,7 +238,21 @@ impl MdevList {
         self.hold.write(f)
     }
 
-    /// Calls `f` for each device in creation order, with its state.
+    /// Calls `f` for each device in UUID order, with its creation number
+    /// and state: one step per device, with no lookup.
+    pub(crate) fn for_each_indexed(&self, mut f: impl FnMut(&RawDevice, u64, DeviceState)) {
+        for (_, entry) in self.index.iter().flat_map(|index| index.iter()) {
+            // SAFETY: Listed devices stay alive while the list is borrowed
+            // (invariant).
+            let dev = unsafe { entry.dev.cast::<RawDevice>().as_ref() };
+            f(dev, entry.seq, entry.state);
+        }
+    }
+
+    /// Calls `f` for each device in creation order, with its state: one
+    /// index lookup per device. (The unit tests check that it agrees with
+    /// [`MdevList::for_each_indexed`].)
+    #[cfg_attr(not(CONFIG_KUNIT = "y"), expect(dead_code))]
     pub(crate) fn for_each(&self, mut f: impl FnMut(&RawDevice, DeviceState)) {
         let head = self.head.get();
         // SAFETY: The list is initialised (invariant); the mutex, held by the
@@ -248,6 +277,8 @@ impl MdevList {
 pub(crate) struct Listed {
     /// The device's UUID.
     pub(crate) uuid: Uuid,
+    /// Its creation number, by which the copy is sorted.
+    seq: u64,
     /// Its state when the copy was made.
     pub(crate) state: DeviceState,
     /// A reference on its type, for every state but [`DeviceState::Removing`]:
@@ -263,7 +294,9 @@ pub(crate) struct Listed {
 /// The copy is allocated without the mutex, sized by a count taken first
 /// and made again if the list outgrew it meanwhile. Nothing is allocated,
 /// and no reference is put, with the mutex held; the caller drops the copy,
-/// which puts the type references, without it too.
+/// which puts the type references, without it too. Under the mutex the
+/// index is walked in UUID order, one step per device; the copy is sorted
+/// into creation order afterwards.
 pub(crate) fn snapshot() -> Result<KVVec<Listed>> {
     let mut want = lock(Section::Debugfs).len();
     loop {
@@ -276,12 +309,13 @@ pub(crate) fn snapshot() -> Result<KVVec<Listed>> {
             drop(list);
             continue;
         }
-        list.for_each(|raw, state| {
+        list.for_each_indexed(|raw, seq, state| {
             // SAFETY: The global list holds only `MdevDevice`s (see
             // `reserve`), alive while the mutex is held.
             let mdev = unsafe { MdevDevice::from_raw(raw.get()) };
             let entry = Listed {
                 uuid: mdev.uuid(),
+                seq,
                 state,
                 // The device holds its type, so taking one more reference
                 // is valid even if the device's own count already dropped
@@ -295,6 +329,7 @@ pub(crate) fn snapshot() -> Result<KVVec<Listed>> {
             let _ = copy.push_within_capacity(entry);
         });
         drop(list);
+        copy.sort_unstable_by_key(|listed| listed.seq);
         return Ok(copy);
     }
 }
@@ -425,12 +460,19 @@ mod tests {
         assert!(list.state(&a) == Some(DeviceState::Reserved));
         assert!(list.state(&b_twin).is_none());
 
-        // The list keeps creation order, whatever the UUID order.
+        // The list keeps creation order, whatever the UUID order, and so do
+        // the creation numbers of the index.
         let mut order = KVec::new();
         list.for_each(|dev, _| {
             let _ = order.push(ptr(dev), GFP_KERNEL);
         });
         assert!(order.len() == 2 && order[0] == ptr(&b) && order[1] == ptr(&a));
+        let mut numbered = KVec::new();
+        list.for_each_indexed(|dev, seq, _| {
+            let _ = numbered.push((seq, ptr(dev)), GFP_KERNEL);
+        });
+        // UUID order first: `a` sorts before `b`, though created after it.
+        assert!(numbered.len() == 2 && numbered[0].1 == ptr(&a) && numbered[0].0 > numbered[1].0);
 
         // Only the listed device, not another with the same UUID, is removed.
         assert!(!list.remove(&b_twin));
