@@ -268,11 +268,11 @@ def write_markdown(fig, path, setup):
                    "seq_file's reruns on a full buffer included: how often it took the mutex, for how long "
                    "in all and at the longest. A create or remove that arrives meanwhile waits up to the "
                    "longest hold.\n")
-        out.append("| mutex rounds | held in all (us) | longest hold (us) |")
+        out.append("| mutex rounds | held in all (ms) | longest hold (ms) |")
         out.append("|---|---|---|")
         out.append(f"| {fmt(spread(v[0] for v in debugfs.values()), 0)} "
-                   f"| {fmt(spread(v[1] / 1000 for v in debugfs.values()), 0)} "
-                   f"| {fmt(spread(v[2] / 1000 for v in debugfs.values()), 0)} |")
+                   f"| {fmt(spread(v[1] / 1e6 for v in debugfs.values()), 1)} "
+                   f"| {fmt(spread(v[2] / 1e6 for v in debugfs.values()), 1)} |")
         out.append("")
 
     if fig.reader:
