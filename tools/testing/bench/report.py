@@ -372,6 +372,13 @@ def write_summary(fig, path):
     out.append("")
     for target, measured, met in targets(fig):
         out.append(f"- {target}: {measured} ({'met' if met else 'not met'})")
+    alone, reader = fig.reader.get(("rust", "alone"), {}), fig.reader.get(("rust", "reader"), {})
+    ratios = fig.reader_ratios("rust", 1)
+    if alone and reader and ratios:
+        out.append(f"- Rust create at {fig.population()} devices while a process reads the debugfs device list "
+                   f"in a loop: mean {spread(v[1] for v in reader.values())[0]:.0f} us, "
+                   f"{statistics.median(ratios):.2f} times the mean alone "
+                   f"({spread(v[1] for v in alone.values())[0]:.0f} us)")
     with open(path, "w", encoding="utf-8") as md:
         md.write("\n".join(out) + "\n")
 
