@@ -43,7 +43,6 @@ mod mdev_uuid;
 mod vendor_unload;
 
 use mdev_device::MdevDevice;
-use mdev_list::DeviceState;
 use mdev_parent::{Parent, Type};
 use mdev_uuid::Uuid;
 
@@ -176,34 +175,34 @@ impl Drop for MdevCore {
 
 /// Writes `/sys/kernel/debug/mdev/devices`: one line per device, in
 /// creation order: UUID, parent device, type directory and state.
+///
+/// It formats a copy of the list ([`mdev_list::snapshot`]) with no lock
+/// held: seq_file runs this again with a larger buffer whenever the text
+/// did not fit, and creates and removes must not wait for the formatting.
+/// The output is empty if the copy cannot be allocated.
 fn write_devices(_: &(), f: &mut kernel::fmt::Formatter<'_>) -> kernel::fmt::Result {
-    let list = mdev_list::lock(mdev_list::Section::Debugfs);
-    let mut result = Ok(());
-    list.for_each(|raw, state| {
-        if result.is_err() {
-            return;
-        }
-        // SAFETY: The global list holds only `MdevDevice`s (see `reserve`), alive
-        // while the list lock is held.
-        let mdev = unsafe { MdevDevice::from_raw(raw.get()) };
-        result = match state {
-            // A reserved device's create, and an active device's parent, keep
-            // the parent registered, so the vendor's objects are valid.
-            DeviceState::Reserved | DeviceState::Active => writeln!(
+    let Ok(devices) = mdev_list::snapshot() else {
+        return Err(kernel::fmt::Error);
+    };
+    for listed in devices.iter() {
+        match &listed.mtype {
+            // The type reference keeps the type, its parent and the parent's
+            // device, so their names, even if the device is gone by now.
+            Some(mtype) => writeln!(
                 f,
                 "{} {} {} {}",
-                mdev.uuid(),
-                mdev.parent().dev().name().to_str().unwrap_or("?"),
-                mdev.mtype().dir_name().to_str().unwrap_or("?"),
-                state.name()
-            ),
-            // The parent may be unregistering: print only what the device owns.
-            DeviceState::Removing | DeviceState::Unregistering => {
-                writeln!(f, "{} - - {}", mdev.uuid(), state.name())
-            }
-        };
-    });
-    result
+                listed.uuid,
+                mtype.get().parent().dev().name().to_str().unwrap_or("?"),
+                mtype.get().dir_name().to_str().unwrap_or("?"),
+                listed.state.name()
+            )?,
+            // A device being removed: only its UUID, as ever.
+            None => writeln!(f, "{} - - {}", listed.uuid, listed.state.name())?,
+        }
+    }
+    // `devices` is dropped on return, without the mutex: that puts the type
+    // references, which may run a type's release.
+    Ok(())
 }
 
 /// Writes `/sys/kernel/debug/mdev/lock_hold` (benchmark builds only): how

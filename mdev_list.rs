@@ -11,6 +11,9 @@
 //!
 //! The state of each device (reserved, active, removing) lives in the index,
 //! so it can only be read or changed with the mutex held.
+//!
+//! Readers that need the whole list (debugfs) copy it with [`snapshot`]
+//! and work on the copy without the mutex.
 
 mod lock_hold;
 
@@ -19,6 +22,7 @@ pub(crate) use lock_hold::{lock, Section};
 use crate::{
     mdev_device::MdevDevice,
     mdev_h,
+    mdev_parent::TypeRef,
     mdev_uuid::Uuid, //
 };
 use core::{cell::UnsafeCell, ptr::NonNull};
@@ -71,9 +75,17 @@ pub(crate) type RawDevice = Opaque<mdev_h::mdev_device>;
 pub(crate) struct IndexEntry {
     /// The device, not owned: see the invariants of [`MdevList`].
     dev: NonNull<mdev_h::mdev_device>,
+    /// When the device was listed: devices in creation order have
+    /// increasing numbers, so [`snapshot`] walks the index, not the list.
+    seq: u64,
     /// The device's state.
     state: DeviceState,
 }
+
+// An index node (rbtree links, key and entry) still fits in the 64-byte
+// kmalloc object it took before the creation number was added.
+const _: () =
+    assert!(size_of::<bindings::rb_node>() + size_of::<Uuid>() + size_of::<IndexEntry>() <= 64);
 
 /// A pre-allocated index node, so that reserving a UUID under the mutex
 /// never allocates.
@@ -88,12 +100,18 @@ pub(crate) type Reservation = RBTreeNodeReservation<Uuid, IndexEntry>;
 ///   the UUID stored in its `mdev_device.uuid`.
 /// - Every device in the list is alive: it is removed (by the release of the
 ///   device, with the mutex held) before its memory is freed.
+/// - `count` is the number of devices in `index`.
+/// - The `seq` of the index entries increase in list order.
 pub(crate) struct MdevList {
     /// Head of the chain through `mdev_device.next`.
     head: UnsafeCell<bindings::list_head>,
     /// The same devices by UUID, with their state. `None` until first use,
     /// because an rbtree cannot be built in a `const` context.
     index: Option<RBTree<Uuid, IndexEntry>>,
+    /// Number of devices, so that [`snapshot`] sizes its copy without a walk.
+    count: usize,
+    /// The creation number of the next device listed.
+    next_seq: u64,
     /// How long each critical section held the mutex (benchmark builds).
     #[cfg(mdev_lock_hold)]
     hold: lock_hold::HoldTotals,
@@ -113,6 +131,8 @@ impl MdevList {
                 prev: core::ptr::null_mut(),
             }),
             index: None,
+            count: 0,
+            next_seq: 0,
             #[cfg(mdev_lock_hold)]
             hold: lock_hold::HoldTotals::new(),
         }
@@ -130,7 +150,7 @@ impl MdevList {
 
     /// Number of devices.
     pub(crate) fn len(&self) -> usize {
-        self.index.as_ref().map_or(0, |index| index.iter().count())
+        self.count
     }
 
     /// Reserves `dev`'s UUID: the device enters the list as
@@ -154,6 +174,7 @@ impl MdevList {
                 vacant.insert(
                     IndexEntry {
                         dev,
+                        seq: self.next_seq,
                         state: DeviceState::Reserved,
                     },
                     reservation,
@@ -163,7 +184,11 @@ impl MdevList {
         // SAFETY: `head` was initialised (type invariant) and `next` belongs
         // to the caller's device, which is on no list.
         unsafe { bindings::list_add_tail(&raw mut (*dev.as_ptr()).next, self.head.get()) };
-        // INVARIANT: The device is now on both the list and the index.
+        // INVARIANT: The device is now on both the list (at its end) and the
+        // index (with the highest creation number), and counted. The numbers
+        // do not wrap: a `u64` outlasts any machine creating devices.
+        self.count += 1;
+        self.next_seq += 1;
         Ok(())
     }
 
@@ -201,7 +226,9 @@ impl MdevList {
         }
         // SAFETY: `dev` is on the list: it was in the index (invariant).
         unsafe { mdev_rs_list_del(&raw mut (*dev.get()).next) };
-        // INVARIANT: The device left both the list and the index.
+        // INVARIANT: The device left both the list and the index, and is no
+        // longer counted.
+        self.count -= 1;
         true
     }
 
@@ -214,7 +241,21 @@ impl MdevList {
         self.hold.write(f)
     }
 
-    /// Calls `f` for each device in creation order, with its state.
+    /// Calls `f` for each device in UUID order, with its creation number
+    /// and state: one step per device, with no lookup.
+    pub(crate) fn for_each_indexed(&self, mut f: impl FnMut(&RawDevice, u64, DeviceState)) {
+        for (_, entry) in self.index.iter().flat_map(|index| index.iter()) {
+            // SAFETY: Listed devices stay alive while the list is borrowed
+            // (invariant).
+            let dev = unsafe { entry.dev.cast::<RawDevice>().as_ref() };
+            f(dev, entry.seq, entry.state);
+        }
+    }
+
+    /// Calls `f` for each device in creation order, with its state: one
+    /// index lookup per device. (The unit tests check that it agrees with
+    /// [`MdevList::for_each_indexed`].)
+    #[cfg_attr(not(CONFIG_KUNIT = "y"), expect(dead_code))]
     pub(crate) fn for_each(&self, mut f: impl FnMut(&RawDevice, DeviceState)) {
         let head = self.head.get();
         // SAFETY: The list is initialised (invariant); the mutex, held by the
@@ -232,6 +273,69 @@ impl MdevList {
             // SAFETY: `node` is a valid list entry.
             node = unsafe { (*node).next };
         }
+    }
+}
+
+/// One device as [`snapshot`] copied it.
+pub(crate) struct Listed {
+    /// The device's UUID.
+    pub(crate) uuid: Uuid,
+    /// Its creation number, by which the copy is sorted.
+    seq: u64,
+    /// Its state when the copy was made.
+    pub(crate) state: DeviceState,
+    /// A reference on its type, for a reserved or active device (not for one
+    /// being removed, which is shown by its UUID only):
+    /// the type's name, its parent and the parent's device stay valid while
+    /// it is held (see [`TypeRef`]), whatever happens to the device.
+    pub(crate) mtype: Option<TypeRef>,
+}
+
+/// Copies every device in creation order, holding the mutex only while it
+/// copies: the UUID and state, and a reference on the type of each device
+/// that is not being removed.
+///
+/// The copy is allocated without the mutex, sized by a count taken first
+/// and made again if the list outgrew it meanwhile. Nothing is allocated,
+/// and no reference is put, with the mutex held; the caller drops the copy,
+/// which puts the type references, without it too. Under the mutex the
+/// index is walked in UUID order, one step per device; the copy is sorted
+/// into creation order afterwards.
+pub(crate) fn snapshot() -> Result<KVVec<Listed>> {
+    let mut want = lock(Section::Debugfs).len();
+    loop {
+        // Room for the creates that may run between the count and the copy.
+        let room = want + want / 16 + 16;
+        let mut copy = KVVec::with_capacity(room, GFP_KERNEL)?;
+        let list = lock(Section::Debugfs);
+        if list.len() > copy.capacity() {
+            want = list.len();
+            drop(list);
+            continue;
+        }
+        list.for_each_indexed(|raw, seq, state| {
+            // SAFETY: The global list holds only `MdevDevice`s (see
+            // `reserve`), alive while the mutex is held.
+            let mdev = unsafe { MdevDevice::from_raw(raw.get()) };
+            let entry = Listed {
+                uuid: mdev.uuid(),
+                seq,
+                state,
+                // The device holds its type, so taking one more reference
+                // is valid even if the device's own count already dropped
+                // to zero and its release waits for the mutex.
+                mtype: matches!(state, DeviceState::Reserved | DeviceState::Active)
+                    .then(|| TypeRef::new(mdev.mtype())),
+            };
+            // Cannot fail: the list has no more devices than `copy` has
+            // room for, checked above with the same mutex held. (A failed
+            // push would drop the entry here, which is harmless: it is not
+            // the type's last reference, the device holds one.)
+            let _ = copy.push_within_capacity(entry);
+        });
+        drop(list);
+        copy.sort_unstable_by_key(|listed| listed.seq);
+        return Ok(copy);
     }
 }
 
@@ -366,12 +470,19 @@ mod tests {
         assert!(list.state(&a) == Some(DeviceState::Reserved));
         assert!(list.state(&b_twin).is_none());
 
-        // The list keeps creation order, whatever the UUID order.
+        // The list keeps creation order, whatever the UUID order, and so do
+        // the creation numbers of the index.
         let mut order = KVec::new();
         list.for_each(|dev, _| {
             let _ = order.push(ptr(dev), GFP_KERNEL);
         });
         assert!(order.len() == 2 && order[0] == ptr(&b) && order[1] == ptr(&a));
+        let mut numbered = KVec::new();
+        list.for_each_indexed(|dev, seq, _| {
+            let _ = numbered.push((seq, ptr(dev)), GFP_KERNEL);
+        });
+        // UUID order first: `a` sorts before `b`, though created after it.
+        assert!(numbered.len() == 2 && numbered[0].1 == ptr(&a) && numbered[0].0 > numbered[1].0);
 
         // Only the listed device, not another with the same UUID, is removed.
         assert!(!list.remove(&b_twin));

@@ -305,12 +305,15 @@ impl Type {
     }
 }
 
-/// A kobject reference on an mdev type, held by each of its devices.
+/// A kobject reference on an mdev type, held by each of its devices (and
+/// for a moment by a reader of the debugfs device list).
 ///
-/// The reference keeps the type's sysfs directory and, through the type's
-/// release, a reference on the parent device. It does not keep the vendor's
-/// memory: the vendor keeps that until `mdev_unregister_parent()` returns,
-/// and unregistration removes every device (and so every `TypeRef`) first.
+/// The reference keeps the type's sysfs directory and name and, through the
+/// type's release, a reference on the parent device. It also keeps the
+/// vendor's memory, the type and its parent: the vendor keeps them until
+/// `mdev_unregister_parent()` (or a failed registration) returns, which
+/// waits for the release of every type (`wait_released` in mdev_sysfs.rs),
+/// so for every `TypeRef` to be dropped.
 ///
 /// # Invariants
 ///
@@ -329,7 +332,7 @@ impl TypeRef {
     /// The referenced type.
     pub(crate) fn get(&self) -> &Type {
         // SAFETY: By the invariant the type is alive; the vendor keeps its
-        // memory while any device (the owner of `self`) exists.
+        // memory until the type's release has run (see above).
         unsafe { self.0.as_ref() }
     }
 

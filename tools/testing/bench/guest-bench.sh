@@ -11,7 +11,8 @@
 #   MDEV_BENCH_ROUND, MDEV_BENCH_FIRST (c or rust), MDEV_BENCH_MAX (devices),
 #   MDEV_BENCH_BASE (first bucket), MDEV_BENCH_SAMPLES (removes per bucket
 #   and kind), MDEV_BENCH_SEED, MDEV_BENCH_OPS (per writer),
-#   MDEV_BENCH_MEMORY (devices for the memory figure), MDEV_BENCH_TRACE
+#   MDEV_BENCH_MEMORY (devices for the memory figure), MDEV_BENCH_READER
+#   (creates timed alone and beside a reader of the debugfs list), MDEV_BENCH_TRACE
 #   (1: profile MDEV_BENCH_PROFILE creates and removes step by step with
 #   ftrace), MDEV_BENCH_CORES (the
 #   cores to run, in order, instead of both: `make check` runs one per guest).
@@ -24,6 +25,7 @@ SAMPLES=${MDEV_BENCH_SAMPLES:-200}
 SEED=${MDEV_BENCH_SEED:-1}
 OPS=${MDEV_BENCH_OPS:-4096}
 MEMORY=${MDEV_BENCH_MEMORY:-10000}
+READER=${MDEV_BENCH_READER:-100}
 TRACE=${MDEV_BENCH_TRACE:-0}
 KMOD=/lib/modules/$(uname -r)
 BENCH=${MDEV_BENCH_PROGRAM:-/kselftest/mdev/mdev_bench}
@@ -212,6 +214,18 @@ run_core() { # CORE
 	load_vendor "$((MAX + 64 * (3 * SAMPLES + 1)))"
 	$BENCH curve "$(type_dir 0)" "$MAX" "$BASE" "$SAMPLES" "$SEED" > /tmp/curve || fail "the curve"
 	sed "s/^bench-op/$tag op/" /tmp/curve
+
+	# Creates on a second parent while the $MAX devices are still there:
+	# alone, then while a process reads the debugfs list of every device
+	# in a loop (the Rust core's; the C core has none, so only alone).
+	list=/sys/kernel/debug/mdev/devices
+	if [ ! -e $list ]; then
+		echo "bench: the $core core has no $list: creates alone only"
+		list=""
+	fi
+	# shellcheck disable=SC2086
+	$BENCH reader "$(type_dir 1)" "$READER" "$((SEED + 4))" $list > /tmp/reader || fail "creates beside a reader"
+	sed "s/^bench-reader/$tag reader/" /tmp/reader
 	echo "bench: unloading $MAX devices"
 	unload "$core"
 }
@@ -224,6 +238,10 @@ run_lock_hold() {
 	load_core rust "$KMOD/lockhold"
 	load_vendor "$((MAX + 64 * (3 * SAMPLES + 1)))"
 	$BENCH curve "$(type_dir 0)" "$MAX" "$BASE" "$SAMPLES" "$SEED" > /dev/null || fail "the lock-hold curve"
+	# One whole read of the device list at $MAX devices: its sections
+	# (seq_file reruns included) are the only debugfs ones so far, as the
+	# lock_hold file records its own read only after printing.
+	cat /sys/kernel/debug/mdev/devices > /dev/null
 	sed -n '2,$s/^/'"bench-data round=$ROUND core=rust"' hold /p' /sys/kernel/debug/mdev/lock_hold
 	unload rust
 }

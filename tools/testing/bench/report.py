@@ -61,6 +61,9 @@ class Figures:
         self.profile = collections.defaultdict(dict)
         self.setting = {}
         self.waits = collections.defaultdict(dict)  # core -> caller -> count
+        # reader[(core, mode)][round] = (median, mean, max microseconds, reads)
+        self.reader = collections.defaultdict(dict)
+        self.reader_creates = 0
         for (rnd, core, kind), rows in data.items():
             for fields in rows:
                 if kind == "op":
@@ -76,6 +79,9 @@ class Figures:
                 elif kind == "profile":
                     operation, count, function = fields[0], int(fields[1]), fields[2]
                     self.profile[(core, operation)][function] = (int(fields[3]) / count, float(fields[4]) / count)
+                elif kind == "reader":
+                    self.reader_creates = int(fields[1])
+                    self.reader[(core, fields[0])][rnd] = tuple(float(f) for f in fields[2:5]) + (int(fields[5]),)
                 elif kind == "waits":
                     self.waits[core][fields[1]] = int(fields[2])
                 elif core is None:
@@ -86,6 +92,17 @@ class Figures:
 
     def per_round(self, core, operation, bucket):
         return self.op.get((core, operation) + bucket, {})
+
+    def population(self):
+        """The devices the curve leaves in place: its last bucket's top."""
+        buckets = self.buckets()
+        return buckets[-1][1] if buckets else 0
+
+    def reader_ratios(self, core, index):
+        """Reader/alone of figure `index` (0 median, 1 mean) in each round."""
+        alone, reader = self.reader.get((core, "alone"), {}), self.reader.get((core, "reader"), {})
+        return [reader[r][index] / alone[r][index] for r in self.rounds
+                if r in alone and r in reader and alone[r][index] > 0]
 
     def ratios(self, operation, bucket):
         """Rust/C in each round that measured both."""
@@ -245,6 +262,43 @@ def write_markdown(fig, path, setup):
                             ("remove", ("begin_remove", "forget"))):
         out.append(f"| {label} | {' + '.join(sections)} | {fmt(spread(hold_per_op(fig, sections).values()), 0)} |")
     out.append("")
+    debugfs = fig.hold.get("debugfs", {})
+    if debugfs:
+        out.append(f"One whole read of `/sys/kernel/debug/mdev/devices` at {fig.population()} devices, "
+                   "seq_file's reruns on a full buffer included: how often it took the mutex, for how long "
+                   "in all and at the longest. A create or remove that arrives meanwhile waits up to the "
+                   "longest hold.\n")
+        out.append("| mutex rounds | held in all (ms) | longest hold (ms) |")
+        out.append("|---|---|---|")
+        out.append(f"| {fmt(spread(v[0] for v in debugfs.values()), 0)} "
+                   f"| {fmt(spread(v[1] / 1e6 for v in debugfs.values()), 1)} "
+                   f"| {fmt(spread(v[2] / 1e6 for v in debugfs.values()), 1)} |")
+        out.append("")
+
+    if fig.reader:
+        out.append("## Creates beside a reader of the debugfs device list\n")
+        out.append(f"{fig.reader_creates} creates on a second parent while the curve's {fig.population()} devices "
+                   "are still there: alone, then while another process reads `/sys/kernel/debug/mdev/devices` "
+                   "from start to end in a loop (`reads`: whole reads it finished meanwhile). The C core has "
+                   "no such file, so it has only the figure alone. The ratio is reader/alone within each "
+                   "round; both phases compete for the same two vCPUs, so even a reader that never blocks "
+                   "a create slows it down somewhat.\n")
+        out.append("| core | creates | median (us) | mean (us) | longest (us) | reads |")
+        out.append("|---|---|---|---|---|---|")
+        for core in CORES:
+            for mode in ("alone", "reader"):
+                by_round = fig.reader.get((core, mode), {})
+                if not by_round:
+                    continue
+                cells = [fmt(spread(v[i] for v in by_round.values()), 0 if i == 2 else 1) for i in range(3)]
+                reads = fmt(spread(v[3] for v in by_round.values()), 0)
+                out.append(f"| {'C' if core == 'c' else 'Rust'} | {mode} | " + " | ".join(cells) + f" | {reads} |")
+        out.append("")
+        for label, index in (("median", 0), ("mean", 1)):
+            ratios = fig.reader_ratios("rust", index)
+            if ratios:
+                out.append(f"- Rust, {label} create with a reader / alone: {fmt(spread(ratios), 2)}")
+        out.append("")
 
     out.append("## Memory per device\n")
     out.append(f"Unreclaimable slab bytes per live device (`/proc/meminfo` SUnreclaim), from the growth "
@@ -318,6 +372,13 @@ def write_summary(fig, path):
     out.append("")
     for target, measured, met in targets(fig):
         out.append(f"- {target}: {measured} ({'met' if met else 'not met'})")
+    alone, reader = fig.reader.get(("rust", "alone"), {}), fig.reader.get(("rust", "reader"), {})
+    ratios = fig.reader_ratios("rust", 1)
+    if alone and reader and ratios:
+        out.append(f"- Rust create at {fig.population()} devices while a process reads the debugfs device list "
+                   f"in a loop: mean {spread(v[1] for v in reader.values())[0]:.0f} us, "
+                   f"{statistics.median(ratios):.2f} times the mean alone "
+                   f"({spread(v[1] for v in alone.values())[0]:.0f} us)")
     with open(path, "w", encoding="utf-8") as md:
         md.write("\n".join(out) + "\n")
 

@@ -17,11 +17,11 @@ if [ "${MDEV_BENCH_SMOKE:-0}" != 1 ]; then
 	ktap_skip_all "the benchmark smoke test runs in make stress (MDEV_BENCH_SMOKE=1)"
 	exit "$KSFT_SKIP"
 fi
-ktap_set_plan 6
+ktap_set_plan 7
 unload_all
 out=/tmp/bench_smoke.$MDEV_CORE
 MDEV_BENCH_CORES=$MDEV_CORE MDEV_BENCH_MAX=160 MDEV_BENCH_BASE=10 MDEV_BENCH_SAMPLES=1 \
-	MDEV_BENCH_OPS=64 MDEV_BENCH_MEMORY=50 MDEV_BENCH_SEED=7 MDEV_BENCH_PROGRAM=./mdev_bench \
+	MDEV_BENCH_OPS=64 MDEV_BENCH_MEMORY=50 MDEV_BENCH_READER=8 MDEV_BENCH_SEED=7 MDEV_BENCH_PROGRAM=./mdev_bench \
 	/usr/bin/mdev-bench > $out 2>&1
 rc=$?
 # For the host's report (check.sh), and for whoever reads a failure.
@@ -37,6 +37,11 @@ ktap_check "every figure is a time over at least one sample" "" \
 	"$(data 'op ' | awk '!($8 > 0 && $9 >= 1)')"
 ktap_check "throughput of 1, 2 and 4 writers" "1 2 4" \
 	"$(data 'writers ' | awk '$6 > 0 { printf "%s%s", (NR > 1 ? " " : ""), $5 }')"
+# The C core has no debugfs device list: its creates are timed alone only.
+phases="alone reader"
+[ "$MDEV_CORE" = c ] && phases=alone
+ktap_check "creates timed alone, and beside a reader of the debugfs list where the core has one" "$phases" \
+	"$(data 'reader ' | awk '$6 == 8 && $7 > 0 { printf "%s%s", (NR > 1 ? " " : ""), $5 }')"
 ktap_check "the benchmark leaves no device and no module behind" "0 none" \
 	"$(nr_devices) $(grep -cE '^(mdev|mdev_test_vendor) ' /proc/modules | sed 's/^0$/none/')"
 unload_all

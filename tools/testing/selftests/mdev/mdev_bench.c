@@ -27,6 +27,15 @@
  *   mdev_bench drain TYPE_DIR
  *	Removes every device of the type, untimed (the profile).
  *
+ *   mdev_bench reader TYPE_DIR N SEED [FILE]
+ *	Times N creates on TYPE_DIR with nothing else running ("alone"), then,
+ *	if FILE is given, N more while a child process reads FILE from start to
+ *	end in a loop ("reader"); the devices of each phase are removed again,
+ *	untimed, before the next.  Prints one line per phase:
+ *	  bench-reader MODE N MEDIAN_US MEAN_US MAX_US READS
+ *	where READS is how many whole reads of FILE the child finished while
+ *	the phase ran (0 when alone).
+ *
  * The `create` file is opened once and written with pwrite(); each device's
  * `remove` file is opened before the timed write, so that the figures are the
  * core's and not the path lookup's.  The UUIDs and the random choices come
@@ -39,6 +48,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -401,6 +412,108 @@ static int drain(const char *type_dir)
 	return 0;
 }
 
+/* Reads @path whole, again and again, counting the reads, until killed. */
+static void read_loop(const char *path, volatile long *reads)
+{
+	static char buf[1 << 16];
+	ssize_t got;
+	int fd;
+
+	for (;;) {
+		fd = open(path, O_RDONLY);
+		if (fd < 0)
+			die("open", path, errno);
+		do
+			got = read(fd, buf, sizeof(buf));
+		while (got > 0);
+		if (got < 0)
+			die("read", path, errno);
+		close(fd);
+		(*reads)++;
+	}
+}
+
+/*
+ * One phase of `reader`: N timed creates (UUID stream @stream), then their
+ * removes, untimed.  With @path, a child reads it in a loop meanwhile.
+ */
+static void reader_phase(const char *type_dir, long n, uint64_t seed, unsigned int stream,
+			 const char *path)
+{
+	struct samples s = { 0 };
+	char (*uuid)[UUID_LEN + 1] = calloc(n, sizeof(*uuid));
+	volatile long *reads = mmap(NULL, sizeof(*reads), PROT_READ | PROT_WRITE,
+				    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	int create_fd = open_create(type_dir), ready[2], status, fd;
+	double t, sum = 0, max = 0;
+	pid_t child = -1;
+	char byte;
+	long i;
+
+	if (!uuid || reads == MAP_FAILED)
+		die("allocating the phase", NULL, ENOMEM);
+	*reads = 0;
+	if (path) {
+		if (pipe(ready))
+			die("pipe", NULL, errno);
+		child = fork();
+		if (child < 0)
+			die("fork", NULL, errno);
+		if (!child) {
+			close(ready[0]);
+			if (write(ready[1], "r", 1) != 1)
+				exit(1);
+			read_loop(path, reads);
+		}
+		close(ready[1]);
+		if (read(ready[0], &byte, 1) != 1)
+			die("waiting for the reader", NULL, EPIPE);
+		close(ready[0]);
+	}
+	for (i = 0; i < n; i++) {
+		uuid_of(seed, stream, i, uuid[i]);
+		t = now_us();
+		create(create_fd, uuid[i]);
+		t = now_us() - t;
+		add(&s, t);
+		sum += t;
+		if (t > max)
+			max = t;
+	}
+	if (path) {
+		kill(child, SIGKILL);
+		if (waitpid(child, &status, 0) != child)
+			die("waitpid", NULL, errno);
+		/* Killed as planned, not dead of its own error first. */
+		if (!WIFSIGNALED(status))
+			die("the reader of", path, EIO);
+	}
+	close(create_fd);
+	for (i = 0; i < n; i++) {
+		fd = open_remove(uuid[i]);
+		remove_fd(fd, uuid[i]);
+		close(fd);
+	}
+	qsort(s.us, s.n, sizeof(*s.us), cmp_double);
+	printf("bench-reader %s %ld %.2f %.2f %.2f %ld\n", path ? "reader" : "alone", n,
+	       s.n % 2 ? s.us[s.n / 2] : (s.us[s.n / 2 - 1] + s.us[s.n / 2]) / 2,
+	       sum / n, max, *reads);
+	fflush(stdout);
+	munmap((void *)reads, sizeof(*reads));
+	free(s.us);
+	free(uuid);
+}
+
+static int reader(const char *type_dir, long n, uint64_t seed, const char *path)
+{
+	if (n < 1)
+		die("reader: no creates to time", NULL, EINVAL);
+	reader_phase(type_dir, n, seed, 200, NULL);
+	if (path)
+		reader_phase(type_dir, n, seed, 201, path);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 7 && !strcmp(argv[1], "curve"))
@@ -412,9 +525,13 @@ int main(int argc, char **argv)
 		return grow(argv[2], atol(argv[3]), strtoull(argv[4], NULL, 0));
 	if (argc == 3 && !strcmp(argv[1], "drain"))
 		return drain(argv[2]);
+	if ((argc == 5 || argc == 6) && !strcmp(argv[1], "reader"))
+		return reader(argv[2], atol(argv[3]), strtoull(argv[4], NULL, 0),
+			      argc == 6 ? argv[5] : NULL);
 	fprintf(stderr, "usage: mdev_bench curve TYPE_DIR MAX BASE SAMPLES SEED\n"
 			"       mdev_bench writers OPS SEED TYPE_DIR...\n"
 			"       mdev_bench grow TYPE_DIR N SEED\n"
-			"       mdev_bench drain TYPE_DIR\n");
+			"       mdev_bench drain TYPE_DIR\n"
+			"       mdev_bench reader TYPE_DIR N SEED [FILE]\n");
 	return 2;
 }
