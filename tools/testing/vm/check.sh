@@ -16,47 +16,9 @@ VM=$(cd "$(dirname "$0")" && pwd)
 "$VM/setup-toolchain.sh"
 
 KBUILD=$("$VM/build-kernel.sh")
-echo "=== lint: rustfmt and clippy on the Rust sources ==="
-if "$VM/rustfmt.sh" --check >/dev/null 2>&1; then
-	echo "ok: rustfmt --check is clean"; pass=$((pass + 1))
-else
-	echo "FAILED: rustfmt --check reports differences (run make rustfmt)"; fail=$((fail + 1))
-fi
 REPO=$(cd "$VM/../../.." && pwd)
-lint_dirs="$REPO $VM/splat_selftest $REPO/tools/testing/selftests/mdev/rust_test_vendor"
-clippy_out=$(for d in $lint_dirs; do
-	touch "$d"/*.rs "$REPO"/samples/*.rs
-	"$REPO/tools/build/kmake.sh" "$KBUILD" "$d" CLIPPY=1 modules 2>&1
-done)
-if grep -qE '^(warning|error)|\.o: warning:' <<<"$clippy_out"; then
-	echo "$clippy_out" | grep -E '^(warning|error)|\.o: warning:' -A8 | sed -n '1,60p'
-	echo "FAILED: clippy or rustc warns about our code"; fail=$((fail + 1))
-else
-	echo "ok: CLIPPY=1 build has no warnings"; pass=$((pass + 1))
-fi
-
-# The Rust vendor drivers keep all unsafe code in the vendor API (a line
-# with `unsafe` before any comment marker).
-unsafe_in=$(cd "$REPO" && git ls-files 'samples/*.rs' | xargs grep -nE '^[^/]*\bunsafe\b' || true)
-if [ -z "$unsafe_in" ]; then
-	echo "ok: the Rust vendor drivers in samples/ have no unsafe code"; pass=$((pass + 1))
-else
-	echo "$unsafe_in"
-	echo "FAILED: unsafe code in a Rust vendor driver (it belongs in the vendor API)"; fail=$((fail + 1))
-fi
-
-echo "=== build: distro-kdir.sh refuses, in one sentence, headers it cannot build for ==="
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-"$REPO/tools/testing/build/distro_kdir_errors.sh" > "$out/kdir" 2>&1 || true
-cat "$out/kdir"
-totals_add_points "$out/kdir" "distro_kdir_errors.sh"
-
-echo "=== compile-fail: vendor code that gets ownership wrong does not build ==="
-"$REPO/tools/testing/compile_fail/run.sh" "$KBUILD" > "$out/compile-fail" 2>&1 || true
-cat "$out/compile-fail"
-totals_add_points "$out/compile-fail" "compile_fail/run.sh"
-
 # One guest image serves every run below: the core and the mode are chosen
 # on the kernel command line.
 . "$VM/lib.sh"
@@ -87,6 +49,46 @@ for core in $cores; do
 	MDEV_STORM_OPS=$storm_ops "$VM/run-vm.sh" --core "$core" --kernel "$KERNEL" --initrd "$INITRD" \
 		--quiet > "$out/$core" 2>&1 &
 done
+
+# The host-side checks run while the guests boot and test: the guest image
+# is already packed, so rebuilding the modules for clippy cannot change it.
+echo "=== lint: rustfmt and clippy on the Rust sources ==="
+if "$VM/rustfmt.sh" --check >/dev/null 2>&1; then
+	echo "ok: rustfmt --check is clean"; pass=$((pass + 1))
+else
+	echo "FAILED: rustfmt --check reports differences (run make rustfmt)"; fail=$((fail + 1))
+fi
+lint_dirs="$REPO $VM/splat_selftest $REPO/tools/testing/selftests/mdev/rust_test_vendor"
+clippy_out=$(for d in $lint_dirs; do
+	touch "$d"/*.rs "$REPO"/samples/*.rs
+	"$REPO/tools/build/kmake.sh" "$KBUILD" "$d" CLIPPY=1 modules 2>&1
+done)
+if grep -qE '^(warning|error)|\.o: warning:' <<<"$clippy_out"; then
+	echo "$clippy_out" | grep -E '^(warning|error)|\.o: warning:' -A8 | sed -n '1,60p'
+	echo "FAILED: clippy or rustc warns about our code"; fail=$((fail + 1))
+else
+	echo "ok: CLIPPY=1 build has no warnings"; pass=$((pass + 1))
+fi
+
+# The Rust vendor drivers keep all unsafe code in the vendor API (a line
+# with `unsafe` before any comment marker).
+unsafe_in=$(cd "$REPO" && git ls-files 'samples/*.rs' | xargs grep -nE '^[^/]*\bunsafe\b' || true)
+if [ -z "$unsafe_in" ]; then
+	echo "ok: the Rust vendor drivers in samples/ have no unsafe code"; pass=$((pass + 1))
+else
+	echo "$unsafe_in"
+	echo "FAILED: unsafe code in a Rust vendor driver (it belongs in the vendor API)"; fail=$((fail + 1))
+fi
+
+echo "=== build: distro-kdir.sh refuses, in one sentence, headers it cannot build for ==="
+"$REPO/tools/testing/build/distro_kdir_errors.sh" > "$out/kdir" 2>&1 || true
+cat "$out/kdir"
+totals_add_points "$out/kdir" "distro_kdir_errors.sh"
+
+echo "=== compile-fail: vendor code that gets ownership wrong does not build ==="
+"$REPO/tools/testing/compile_fail/run.sh" "$KBUILD" > "$out/compile-fail" 2>&1 || true
+cat "$out/compile-fail"
+totals_add_points "$out/compile-fail" "compile_fail/run.sh"
 
 echo "=== runner self-test: the splat detector must catch a deliberate WARNING ==="
 set +e

@@ -50,7 +50,7 @@ wait
 # --- A storm of creates and removes on both parents ---
 storm() {
 	n=0
-	while [ $n -lt 25 ]; do
+	while [ $n -lt 10 ]; do
 		u=$(new_uuid)
 		r=$(create "$(tv_type $1)" "$u")
 		[ "$r" = OK ] || echo "create $u: $r"
@@ -61,7 +61,8 @@ storm() {
 }
 for t in "0 a" "0 b" "1 a" "1 b"; do storm "$t" > "/tmp/storm.$(echo $t | tr -d ' ')" & done
 wait
-ktap_check "100 concurrent create/remove pairs all succeed" "" "$(cat /tmp/storm.*)"
+# (storm.sh runs the large storm, with mdev_storm instead of a shell.)
+ktap_check "40 concurrent create/remove pairs all succeed" "" "$(cat /tmp/storm.*)"
 rm -f /tmp/storm.*
 ktap_check "nothing is left after the storm" "0 64 64" \
 	"$(nr_devices) $(cat "$(tv_type 0 a)/available_instances") $(cat "$(tv_type 1 a)/available_instances")"

@@ -44,9 +44,9 @@ ktap_check "the list is empty once the parents are gone" "" "$(cat $LIST)"
 
 # The file is formatted from a copy of the list, without the list's mutex:
 # read it in a loop while devices come and go and their parents unregister
-# under it (the copy's type references keep the names it prints).  A few
-# hundred devices make the text outgrow seq_file's first buffers, so every
-# read also formats it again, from a new copy.
+# under it (the copy's type references keep the names it prints).  A
+# hundred devices (about 8 KiB of text) make the text outgrow seq_file's
+# first buffer, so reads also format it again, from a new copy.
 tv_load max_instances=400 quiet=1
 out=/tmp/debugfs.loop
 : > $out.lines
@@ -61,10 +61,10 @@ touch $out.run
 	echo $reads > $out.reads
 ) &
 reader=$!
-./mdev_bench grow "$(tv_type 0 a)" 150 11 >/dev/null
-./mdev_bench grow "$(tv_type 1 b)" 150 12 >/dev/null
+./mdev_bench grow "$(tv_type 0 a)" 60 11 >/dev/null
+./mdev_bench grow "$(tv_type 1 b)" 60 12 >/dev/null
 ./mdev_bench drain "$(tv_type 0 a)" >/dev/null
-./mdev_bench grow "$(tv_type 0 b)" 100 13 >/dev/null
+./mdev_bench grow "$(tv_type 0 b)" 40 13 >/dev/null
 unload_module $TV
 rm $out.run
 wait $reader
