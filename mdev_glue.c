@@ -90,13 +90,14 @@ void mdev_rs_wait_type_released(struct mdev_type *mtype)
 
 #ifdef MDEV_RS_FAULT_HOOKS
 /*
- * Test builds only (MDEV_FAULT_HOOKS=1): how long the trampoline sleeps after
- * it counted a device out, to show that a vendor module may be unloaded
- * then (tools/testing/selftests/mdev/unload_race.sh).
+ * Test builds only (MDEV_FAULT_HOOKS=1): how long the end of the vendor's
+ * part of each release is delayed, with a log line once it is over.  The
+ * vendor's module must not be let go before that line
+ * (tools/testing/selftests/mdev/unload_race.sh).
  */
 static unsigned int release_delay_ms;
 module_param(release_delay_ms, uint, 0644);
-MODULE_PARM_DESC(release_delay_ms, "test hook: sleep at the end of each VFIO device release");
+MODULE_PARM_DESC(release_delay_ms, "test hook: delay the end of the vendor's part of each VFIO device release");
 
 /*
  * How long a parent's unregistration sleeps after it marked a device as
@@ -130,13 +131,21 @@ void mdev_rs_vfio_release(struct vfio_device *vdev)
 	atomic_long_t *unreleased = dev->release.unreleased;
 
 	dev->release.drop(vdev);
+#ifdef MDEV_RS_FAULT_HOOKS
+	/*
+	 * The vendor's part of the release is over only after the decrement
+	 * below; the old vendor API decremented in the vendor's module and
+	 * returned through it, which this delay models.
+	 */
+	if (READ_ONCE(release_delay_ms)) {
+		msleep(READ_ONCE(release_delay_ms));
+		pr_info("release hook: the vendor's part of a release ended %u ms late\n",
+			READ_ONCE(release_delay_ms));
+	}
+#endif
 	/* Fully ordered: the waiter sees the drop done, and is seen waiting. */
 	if (atomic_long_dec_and_test(unreleased))
 		wake_up_var(unreleased);
-#ifdef MDEV_RS_FAULT_HOOKS
-	if (READ_ONCE(release_delay_ms))
-		msleep(READ_ONCE(release_delay_ms));
-#endif
 }
 EXPORT_SYMBOL_GPL(mdev_rs_vfio_release);
 
