@@ -119,10 +119,9 @@ impl MdevDevice {
 
     /// The device's type.
     pub(crate) fn mtype(&self) -> &Type {
-        // `mdev_unregister_parent()` returns, and lets the vendor free its
-        // types, only after every type's release has run.
-        // SAFETY: `type_` holds a reference on the type (invariant), which
-        // keeps it from being released, and so its memory, as said above.
+        // SAFETY: `type_` holds a reference on the type (invariant), so its
+        // release has not run, and `mdev_unregister_parent()` lets the vendor
+        // free its types only after every type's release.
         unsafe { Type::from_raw((*self.as_raw()).type_) }
     }
 

@@ -256,12 +256,13 @@ impl Type {
     /// The `devices` directory of the type: valid from `add_type` until
     /// `remove_type` puts it, which happens only once the parent has no
     /// device left (its unregistration, or a registration that failed).
+    ///
+    /// `add_type` writes the field once, while registration holds
+    /// `unreg_sem` for writing; its readers (creates and removes behind
+    /// their trylock of `unreg_sem`, and unregistration) come after that.
     pub(crate) fn devices_kobj(&self) -> *mut bindings::kobject {
-        // SAFETY: `self` is valid. The core writes the field once, in
-        // `add_type`, and never again; registration holds `unreg_sem` for
-        // writing meanwhile, so no create has passed its trylock yet, and
-        // only creates and removes (behind that trylock) and unregistration
-        // read it: this read races with no write.
+        // SAFETY: `self` is valid, and the field is written once, before any
+        // reader can run (see above): this read races with no write.
         unsafe { (*self.as_raw()).devices_kobj }
     }
 
