@@ -10,6 +10,8 @@
 #   make check-debian  the suite on Debian's own 7.2 kernel, installed as a user would
 #   make bench     both cores on a production-configured kernel: results/bench/
 #   make stress    the storm and malformed input under KASAN and KCSAN kernels
+#   make vmm       QEMU (vfio-pci) as the VMM of every vendor driver's devices
+#   make vmm-guest QEMU boots a guest whose own drivers drive the devices
 #   make CLIPPY=1 modules, make rustfmt, make rustfmtcheck: lint and format
 #
 # The kernel build itself reads ./Kbuild; this Makefile is the user's entry.
@@ -18,7 +20,7 @@ VM := $(CURDIR)/tools/testing/vm
 BUILD := $(CURDIR)/tools/build
 CACHE := $(or $(MDEV_CACHE),/var/cache/mdev-rs)
 
-.PHONY: all modules modules_install install uninstall check check-debian demo bench stress setup kernel clean distclean rustfmt rustfmtcheck
+.PHONY: all modules modules_install install uninstall check check-debian demo bench stress vmm vmm-guest setup kernel clean distclean rustfmt rustfmtcheck
 
 all: modules
 
@@ -67,6 +69,15 @@ bench:
 # kernels are built with LLVM on first use (Documentation/testing.rst).
 stress:
 	@$(CURDIR)/tools/testing/stress/stress.sh
+
+# QEMU inside the test guest as the VMM of our devices, on both cores: every
+# vendor driver's devices realized, driven through qtest, hot-unplugged and
+# removed while held (make vmm); a whole inner machine whose 8250_pci and
+# mdpy-fb drive them (make vmm-guest, minutes).  See Documentation/vmm.rst.
+vmm:
+	@$(CURDIR)/tools/testing/vmm/vmm.sh
+vmm-guest:
+	@$(CURDIR)/tools/testing/vmm/vmm.sh --guest
 
 # The suite on Debian's own 7.2 kernel image, with the modules built for it
 # and installed into its module tree as `make install` does (see

@@ -13,6 +13,7 @@
 #   MDEV_BENCH_*, MDEV_STORM_*  sizes of the benchmark and the storm
 #   MDEV_RACE_*           the unmap race's rounds and delay (unmap_race.sh)
 #   MDEV_SWEEP_*          which allocations fault_injection.sh fails
+#   MDEV_VMM_DRIVERS      the vendor drivers vmm.sh hands to QEMU
 
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 mount -t proc proc /proc

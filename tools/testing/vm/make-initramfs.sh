@@ -149,4 +149,33 @@ if [ -x "$mdevctl_root/usr/bin/mdevctl" ]; then
 		done
 fi
 
+# QEMU, for the real-VMM tests (vmm.sh, vmm-guest.sh): Debian's
+# qemu-system-x86_64 runs inside the test guest (TCG in TCG).  Besides the
+# libraries ldd lists, it loads its TCG accelerator as a module at run
+# time, and an i440fx machine opens seabios and kvmvapic.bin even when
+# paused; booting a kernel (vmm-guest.sh) also takes linuxboot_dma.bin.
+# Debian's QEMU looks for firmware in /usr/share/qemu and /usr/share/seabios.
+if [ -z "$MODROOT" ] && [ -x /usr/bin/qemu-system-x86_64 ]; then
+	copy_program / /usr/bin/qemu-system-x86_64
+	mkdir -p "$STAGE/usr/lib/x86_64-linux-gnu/qemu" "$STAGE/usr/share/qemu" "$STAGE/usr/share/seabios"
+	cp /usr/lib/x86_64-linux-gnu/qemu/accel-tcg-x86_64.so "$STAGE/usr/lib/x86_64-linux-gnu/qemu/"
+	for f in /usr/share/seabios/bios-256k.bin /usr/share/qemu/kvmvapic.bin /usr/share/qemu/linuxboot_dma.bin; do
+		cp -L "$f" "$STAGE$f" || die "QEMU's firmware $f is missing (package qemu-system-x86)"
+	done
+	# The inner machine of vmm_guest.sh: this kernel again, with a busybox
+	# image whose init drives the devices (vmm-inner-init.sh) and the
+	# kernel's mdpy-fb sample.
+	INNER=$(mktemp -d "${TMPDIR:-/tmp}/mdev-inner.XXXXXX")
+	mkdir -p "$INNER"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp} "$STAGE/usr/share/mdev-vmm"
+	cp /bin/busybox "$INNER/bin/busybox"
+	for applet in $(/bin/busybox --list-full); do
+		[ -e "$INNER/$applet" ] || ln -s /bin/busybox "$INNER/$applet"
+	done
+	install -m 755 "$VM_DIR/vmm-inner-init.sh" "$INNER/init"
+	find "$STAGE/lib/modules" -name mdpy-fb.ko -exec cp {} "$INNER/" \;
+	(cd "$INNER" && find . | cpio -o -H newc --quiet) > "$STAGE/usr/share/mdev-vmm/inner.cpio"
+	rm -rf "$INNER"
+	cp "$KBUILD/arch/x86/boot/bzImage" "$STAGE/usr/share/mdev-vmm/bzImage"
+fi
+
 (cd "$STAGE" && find . | cpio -o -H newc --quiet) > "$OUT" || die "cpio failed"

@@ -50,15 +50,16 @@ fi
 echo "run-vm: booting $KERNEL (core=$CORE, mode=$MODE, timeout ${TIMEOUT}s); console log: $LOG" >&2
 # The settings of the benchmark, the storm, the fuzzer and the unmap race,
 # and a choice of tests, reach the guest's /init as environment variables.
-bench_env=$(env | grep -E '^(MDEV_BENCH_[A-Z]+|MDEV_STORM_[A-Z_]+|MDEV_FUZZ_[A-Z]+|MDEV_RACE_[A-Z_]+|MDEV_SWEEP_[A-Z]+|MDEV_TESTS|MDEV_TEST_TIMEOUT)=[^ ]*$' | sort | tr '\n' ' ' || true)
+bench_env=$(env | grep -E '^(MDEV_BENCH_[A-Z]+|MDEV_STORM_[A-Z_]+|MDEV_FUZZ_[A-Z]+|MDEV_RACE_[A-Z_]+|MDEV_SWEEP_[A-Z]+|MDEV_VMM_[A-Z]+|MDEV_TESTS|MDEV_TEST_TIMEOUT)=[^ ]*$' | sort | tr '\n' ' ' || true)
 set +e
 # Two vCPUs, each its own host thread (multi-threaded TCG): the concurrency
 # figures of make bench depend on it, so it is asked for, not assumed.
+# The console log is written a line at a time, so that it can be followed.
 timeout --kill-after=10 "$TIMEOUT" qemu-system-x86_64 -accel tcg,thread=multi -m $MEM -smp 2 \
 	-display none -monitor none -serial stdio -no-reboot \
 	-kernel "$KERNEL" -initrd "$INITRD" \
 	-append "console=ttyS0 panic=-1 loglevel=$LOGLEVEL MDEV_CORE=$CORE MDEV_GUEST_MODE=$MODE $bench_env ${MDEV_KERNEL_ARGS:-}" \
-	</dev/null 2>&1 | tr -d '\r' | if [ "$QUIET" = 1 ]; then cat > "$LOG"; else tee "$LOG"; fi
+	</dev/null 2>&1 | stdbuf -oL tr -d '\r' | if [ "$QUIET" = 1 ]; then cat > "$LOG"; else tee "$LOG"; fi
 qemu_rc=${PIPESTATUS[0]}
 set -e
 [ "$qemu_rc" = 124 ] && echo "run-vm: the guest timed out after ${TIMEOUT}s" >&2
