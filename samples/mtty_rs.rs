@@ -155,8 +155,7 @@ impl MttyDevice {
     /// INTx and MSI userspace armed (the glue lets it arm only one).
     fn interrupt(dev: &vfio::Device<Self>, count: u32) {
         for _ in 0..count {
-            dev.trigger(vfio::VFIO_PCI_MSI_IRQ_INDEX);
-            dev.trigger(vfio::VFIO_PCI_INTX_IRQ_INDEX);
+            dev.trigger_each(&[vfio::VFIO_PCI_MSI_IRQ_INDEX, vfio::VFIO_PCI_INTX_IRQ_INDEX]);
         }
     }
 }

@@ -373,13 +373,13 @@ int main(int argc, char **argv)
 		goto usage;
 	for (k = 0; k < n; k++)
 		dp_open(&d[k], argv[3 + k]);
-	if (!strcmp(argv[1], "mtty") && n == 2) {
+	if (!strcmp(argv[1], "mtty")) {
 		measure("lsr-read", op_lsr_read, d, n, batches);
 		measure("scr-write", op_scr_write, d, n, batches);
 		measure("cfg-read", op_cfg_read, d, n, batches);
 		measure("region-info", op_region_info, d, n, batches);
 		measure_irq(d, n, batches);
-	} else if (!strcmp(argv[1], "mdpy") && n == 2) {
+	} else if (!strcmp(argv[1], "mdpy")) {
 		measure("cfg-read", op_cfg_read, d, n, batches);
 		measure("region-info", op_region_info, d, n, batches);
 		measure("fb-read-4k", op_fb_read_4k, d, n, batches);
