@@ -202,7 +202,12 @@ impl vfio::DeviceOps for MttyDevice {
         // A register is one byte; a wider read gets it in its first byte.
         let (value, interrupts) = Self::port(&mut state, index)?.read(offset as u8);
         drop(state);
-        data.fill(0);
+        // Not `fill`, a call of its own in a kernel built for size.
+        let mut i = 0;
+        while i < data.len() {
+            data[i] = 0;
+            i += 1;
+        }
         data[0] = value;
         Self::interrupt(dev, interrupts);
         Ok(())
