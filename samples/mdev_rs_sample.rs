@@ -349,7 +349,9 @@ impl vfio::DeviceOps for SampleDevice {
 /// Runs a DMA `command` of the device `dev`, whose registers `regs` are.
 fn run_dma(dev: &vfio::Device<SampleDevice>, regs: &mut Registers, command: DmaCommand) -> Result {
     match command {
-        DmaCommand::Copy { iova, len } => dev.dma_write(iova, DMA_PATTERN.get(..len).ok_or(EINVAL)?),
+        DmaCommand::Copy { iova, len } => {
+            dev.dma_write(iova, DMA_PATTERN.get(..len).ok_or(EINVAL)?)
+        }
         DmaCommand::Pin { iova } => {
             if regs.pinned.is_some() {
                 return Err(EBUSY);

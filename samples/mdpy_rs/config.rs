@@ -33,12 +33,14 @@ pub(crate) struct Mode {
 
 impl Mode {
     /// Bytes of one line.
+    #[inline]
     pub(crate) const fn stride(&self) -> u32 {
         self.width * self.bytes_per_pixel
     }
 
     /// The framebuffer (and BAR0) size: the frame, rounded up to a power
     /// of two as a BAR must be.
+    #[inline]
     pub(crate) const fn framebuffer_size(&self) -> u32 {
         (self.stride() * self.height).next_power_of_two()
     }
