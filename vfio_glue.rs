@@ -229,6 +229,7 @@ impl<T: DeviceOps> Device<T> {
     /// [`Self::trigger`] does one after the other, but under one hold of
     /// the interrupts' lock: for a device that signals through whichever
     /// of several indexes userspace armed (INTx or MSI). May sleep.
+    #[inline]
     pub fn trigger_each(&self, indexes: &[u32]) {
         let mut irqs = self.irqs.lock();
         for &index in indexes {
