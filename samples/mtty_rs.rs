@@ -153,6 +153,7 @@ impl MttyDevice {
 
     /// Raises the device's interrupt `count` times: through whichever of
     /// INTx and MSI userspace armed (the glue lets it arm only one).
+    #[inline]
     fn interrupt(dev: &vfio::Device<Self>, count: u32) {
         for _ in 0..count {
             dev.trigger_each(&[vfio::VFIO_PCI_MSI_IRQ_INDEX, vfio::VFIO_PCI_INTX_IRQ_INDEX]);
