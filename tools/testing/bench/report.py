@@ -474,10 +474,10 @@ def write_summary(fig, path):
     for target, measured, met in targets(fig)[:len(targets(fig)) - len(dp_lines)]:
         out.append(f"- {target}: {measured} ({'met' if met else 'not met'})")
     if dp_lines:
-        worst = max((statistics.median(ratios), f"{rust} {operation}, {core} core")
+        worst = max((statistics.median(ratios), f"{rust} {operation}, {'C' if core == 'c' else 'Rust'} core")
                     for c_driver, rust, operations in DP_PAIRS for operation in operations for core in CORES
                     for ratios in [fig.dp_ratios(core, operation, c_driver, rust)] if ratios)
-        out.append(f"- data path: Rust ports at most {DP_LIMIT:.2f}x the C samples per access: "
+        out.append(f"- data path (bench.md says which run): Rust ports at most {DP_LIMIT:.2f}x the C samples per access: "
                    f"{sum(met for _, _, met in dp_lines)} of {len(dp_lines)} operations met, "
                    f"the highest Rust/C {worst[0]:.2f} ({worst[1]})")
     alone, reader = fig.reader.get(("rust", "alone"), {}), fig.reader.get(("rust", "reader"), {})
