@@ -225,6 +225,18 @@ impl<T: DeviceOps> Device<T> {
         self.irqs.lock().fire(index, vector);
     }
 
+    /// Raises vector 0 of each interrupt of `indexes`, as
+    /// [`Self::trigger`] does one after the other, but under one hold of
+    /// the interrupts' lock: for a device that signals through whichever
+    /// of several indexes userspace armed (INTx or MSI). May sleep.
+    #[inline]
+    pub fn trigger_each(&self, indexes: &[u32]) {
+        let mut irqs = self.irqs.lock();
+        for &index in indexes {
+            irqs.fire(index, 0);
+        }
+    }
+
     /// # Safety
     ///
     /// `vdev` must be the `vdev` of a live `Device<T>`.

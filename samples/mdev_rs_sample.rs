@@ -89,15 +89,27 @@ module! {
 const VENDOR_ID: u16 = 0x1b36;
 /// What MAGIC reads.
 pub const MAGIC: u32 = 0x4d44_5253;
-/// The most bytes one DMA copy writes: a copy is staged in a kernel buffer,
-/// so it is kept small.
+/// The most bytes one DMA copy writes: a copy comes from [`DMA_PATTERN`],
+/// which is this long.
 pub const DMA_MAX_LEN: u32 = 4096;
 
 /// Byte `i` of what a DMA copy writes: its offset in the copy, modulo 256,
 /// XOR 0x5a (so that neither a zeroed nor an untouched buffer matches).
-pub fn dma_pattern(i: usize) -> u8 {
+pub const fn dma_pattern(i: usize) -> u8 {
     (i % 256) as u8 ^ 0x5a
 }
+
+/// What every DMA copy writes, [`dma_pattern`] byte by byte, made at build
+/// time: a copy only hands its first DMA_LEN bytes to `vfio_dma_rw()`.
+static DMA_PATTERN: [u8; DMA_MAX_LEN as usize] = {
+    let mut bytes = [0; DMA_MAX_LEN as usize];
+    let mut i = 0;
+    while i < bytes.len() {
+        bytes[i] = dma_pattern(i);
+        i += 1;
+    }
+    bytes
+};
 
 /// Size of BAR2, memory the device owns.
 const BAR2_SIZE: usize = 64 * 1024;
@@ -338,11 +350,7 @@ impl vfio::DeviceOps for SampleDevice {
 fn run_dma(dev: &vfio::Device<SampleDevice>, regs: &mut Registers, command: DmaCommand) -> Result {
     match command {
         DmaCommand::Copy { iova, len } => {
-            let mut bytes = KVec::with_capacity(len, GFP_KERNEL)?;
-            for i in 0..len {
-                bytes.push(dma_pattern(i), GFP_KERNEL)?;
-            }
-            dev.dma_write(iova, &bytes)
+            dev.dma_write(iova, DMA_PATTERN.get(..len).ok_or(EINVAL)?)
         }
         DmaCommand::Pin { iova } => {
             if regs.pinned.is_some() {

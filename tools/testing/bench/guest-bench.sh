@@ -15,7 +15,9 @@
 #   (creates timed alone and beside a reader of the debugfs list), MDEV_BENCH_TRACE
 #   (1: profile MDEV_BENCH_PROFILE creates and removes step by step with
 #   ftrace), MDEV_BENCH_CORES (the
-#   cores to run, in order, instead of both: `make check` runs one per guest).
+#   cores to run, in order, instead of both: `make check` runs one per guest),
+#   MDEV_BENCH_DATAPATH (batches per data-path figure; 0: none),
+#   MDEV_BENCH_PARTS (all, or datapath: the data path only).
 
 ROUND=${MDEV_BENCH_ROUND:-1}
 FIRST=${MDEV_BENCH_FIRST:-c}
@@ -27,8 +29,11 @@ OPS=${MDEV_BENCH_OPS:-4096}
 MEMORY=${MDEV_BENCH_MEMORY:-10000}
 READER=${MDEV_BENCH_READER:-100}
 TRACE=${MDEV_BENCH_TRACE:-0}
+DATAPATH=${MDEV_BENCH_DATAPATH:-400}
+PARTS=${MDEV_BENCH_PARTS:-all}
 KMOD=/lib/modules/$(uname -r)
 BENCH=${MDEV_BENCH_PROGRAM:-/kselftest/mdev/mdev_bench}
+DP=$(dirname "$BENCH")/mdev_datapath
 VENDOR=$(find "$KMOD" -name 'mdev_test_vendor.ko*' | sed -n 1p)
 TRACEFS=/sys/kernel/tracing
 
@@ -246,16 +251,63 @@ run_lock_hold() {
 	unload rust
 }
 
+# The data path: one device of each C sample and of its Rust port (mtty,
+# mdpy) opened side by side by mdev_datapath, and one of the Rust sample for
+# dma_rw, which no C sample does; see Documentation/benchmark.rst.
+DP_VENDORS="mtty mtty_rs mdpy mdpy_rs mdev_rs_sample"
+dp_device() { # CLASS TYPE: prints the UUID of a new device
+	uuid=$(cat /proc/sys/kernel/random/uuid)
+	echo "$uuid" > "/sys/class/mdev_bus/$1/mdev_supported_types/$2/create" || return 1
+	echo "$uuid"
+}
+run_datapath() { # CORE
+	[ "$DATAPATH" -gt 0 ] || return 0
+	load_core "$1"
+	modprobe vfio_iommu_type1 || fail "cannot load vfio_iommu_type1"
+	for m in $DP_VENDORS; do
+		path=$(find "$KMOD" -name "$m.ko*" | sed -n 1p)
+		[ -n "$path" ] || fail "no $m module"
+		insmod "$path" || fail "cannot load $m"
+	done
+	settle
+	tag="bench-data round=$ROUND core=$1"
+	mtty_c=$(dp_device mtty mtty-1) && mtty_rs=$(dp_device mtty_rs mtty_rs-1) &&
+		mdpy_c=$(dp_device mdpy mdpy-vga) && mdpy_rs=$(dp_device mdpy_rs mdpy_rs-vga) &&
+		sample=$(dp_device mdev_rs_sample faux_driver-1) || fail "creating the data-path devices"
+	$DP mtty "$DATAPATH" mtty="$mtty_c" mtty_rs="$mtty_rs" > /tmp/dp || fail "the mtty data path"
+	$DP mdpy "$DATAPATH" mdpy="$mdpy_c" mdpy_rs="$mdpy_rs" >> /tmp/dp || fail "the mdpy data path"
+	$DP dma "$DATAPATH" mdev_rs_sample="$sample" >> /tmp/dp || fail "the sample's data path"
+	sed "s/^bench-dp/$tag dp/" /tmp/dp
+	for uuid in $mtty_c $mtty_rs $mdpy_c $mdpy_rs $sample; do
+		echo 1 > "/sys/bus/mdev/devices/$uuid/remove" || fail "removing $uuid"
+	done
+	for m in $DP_VENDORS; do
+		rmmod "$m" || fail "unloading $m"
+	done
+	rmmod mdev || fail "unloading the $1 core"
+}
+
 modprobe vfio
 echo "bench: round $ROUND: $MAX devices in buckets from $BASE, $SAMPLES removes per bucket and kind, seed $SEED, $OPS operations per writer, memory at $MEMORY devices"
 echo "bench-data round=$ROUND cpus $(grep -c ^processor /proc/cpuinfo)"
 echo "bench-data round=$ROUND clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
 cores=${MDEV_BENCH_CORES:-$([ "$FIRST" = c ] && echo "c rust" || echo "rust c")}
+if [ "$PARTS" = datapath ]; then
+	for core in $cores; do
+		run_datapath "$core"
+	done
+	echo "bench finished"
+	exit 0
+fi
 if [ "$TRACE" = 1 ]; then
 	for core in $cores; do
 		run_profile "$core"
 	done
 fi
+# The data path before any mass creation has left deferred frees behind.
+for core in $cores; do
+	run_datapath "$core"
+done
 for core in $cores; do
 	run_memory "$core"
 done

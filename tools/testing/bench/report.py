@@ -11,6 +11,11 @@ round.  Rust/C ratios are taken within each round (one boot, so one machine
 state) and their median is shown.  Writes bench.md, bench.csv, bench.png and
 summary.md (the README's excerpt) into RESULTS_DIR; setup.txt there, if
 present, heads the table.
+
+The data-path figures (`dp` lines) come from RESULTS_DIR/raw-datapath.txt
+when it exists (bench.sh writes it from every run, and a run of the data
+path alone, MDEV_BENCH_PARTS=datapath, writes only it), else from RAW;
+setup-datapath.txt there says which run produced them.
 """
 
 import collections
@@ -27,6 +32,13 @@ SPEEDUP_TARGETS = {16000: 5.0, 32000: 10.0}
 SMALL_BUCKET_LIMIT = 1.00
 TWO_WRITERS_TARGET = 1.6
 MEMORY_MARGIN = 64
+# The data path: each C sample and its Rust port, the operations timed for
+# them (mdev_datapath.c), and the most a Rust port may cost per access.
+DP_PAIRS = (("mtty", "mtty_rs", ("lsr-read", "scr-write", "cfg-read", "region-info", "irq")),
+            ("mdpy", "mdpy_rs", ("cfg-read", "region-info", "fb-read-4k")))
+# The Rust sample's DMA, which no C sample does, and its context.
+DP_SAMPLE = ("mdev_rs_sample", ("dma-4k", "reg-write", "bar2-write-4k"))
+DP_LIMIT = 1.05
 
 
 def parse(path):
@@ -64,6 +76,9 @@ class Figures:
         # reader[(core, mode)][round] = (median, mean, max microseconds, reads)
         self.reader = collections.defaultdict(dict)
         self.reader_creates = 0
+        # dp[(core, operation, driver)][round] = median nanoseconds
+        self.dp = collections.defaultdict(dict)
+        self.dp_rounds = set()
         for (rnd, core, kind), rows in data.items():
             for fields in rows:
                 if kind == "op":
@@ -84,6 +99,9 @@ class Figures:
                     self.reader[(core, fields[0])][rnd] = tuple(float(f) for f in fields[2:5]) + (int(fields[5]),)
                 elif kind == "waits":
                     self.waits[core][fields[1]] = int(fields[2])
+                elif kind == "dp":
+                    self.dp[(core, fields[0], fields[1])][rnd] = float(fields[2])
+                    self.dp_rounds.add(rnd)
                 elif core is None:
                     self.setting[kind] = " ".join(fields)
 
@@ -103,6 +121,11 @@ class Figures:
         alone, reader = self.reader.get((core, "alone"), {}), self.reader.get((core, "reader"), {})
         return [reader[r][index] / alone[r][index] for r in self.rounds
                 if r in alone and r in reader and alone[r][index] > 0]
+
+    def dp_ratios(self, core, operation, c_driver, rust_driver):
+        """Rust port/C sample of one operation on one core, per round."""
+        c, rust = self.dp.get((core, operation, c_driver), {}), self.dp.get((core, operation, rust_driver), {})
+        return [rust[r] / c[r] for r in sorted(self.dp_rounds) if r in c and r in rust and c[r] > 0]
 
     def ratios(self, operation, bucket):
         """Rust/C in each round that measured both."""
@@ -144,6 +167,12 @@ def write_csv(fig, path):
                     triple = spread(fig.per_round(core, operation, bucket).values())
                     if triple:
                         writer.writerow([core, operation, bucket[0], bucket[1]] + [f"{v:.2f}" for v in triple])
+        # The data path: operation DRIVER/OP, no bucket, microseconds.
+        for core in CORES:
+            for (dp_core, operation, driver), by_round in sorted(fig.dp.items()):
+                if dp_core == core:
+                    triple = spread(v / 1000 for v in by_round.values())
+                    writer.writerow([core, f"{driver}/{operation}", "", ""] + [f"{v:.3f}" for v in triple])
 
 
 def hold_per_op(fig, sections):
@@ -166,7 +195,7 @@ def targets(fig):
     lines = []
     buckets = fig.buckets()
     if not buckets:
-        return lines
+        return dp_targets(fig)
     first, last = buckets[0], buckets[-1]
     for operation in ("create", "remove-random"):
         rust_first = fig.per_round("rust", operation, first)
@@ -203,10 +232,78 @@ def targets(fig):
         noise = (high - low) / 2
         lines.append((f"memory per device at most C's plus {MEMORY_MARGIN} bytes (within the noise between rounds)",
                       f"{diff:+.0f} bytes (rounds {low:+.0f} to {high:+.0f})", diff <= MEMORY_MARGIN + max(noise, 2)))
+    return lines + dp_targets(fig)
+
+
+def dp_targets(fig):
+    """(target, measured, met) lines of the data path: each Rust port at most
+    DP_LIMIT times its C sample per access, on each core (median of the
+    per-round ratios)."""
+    lines = []
+    for c_driver, rust_driver, operations in DP_PAIRS:
+        for operation in operations:
+            cells, met = [], True
+            for core in CORES:
+                ratios = fig.dp_ratios(core, operation, c_driver, rust_driver)
+                if ratios:
+                    med = statistics.median(ratios)
+                    cells.append(f"{'C' if core == 'c' else 'Rust'} core {med:.2f}")
+                    met = met and med <= DP_LIMIT
+            if cells:
+                lines.append((f"{rust_driver} {operation}: at most {DP_LIMIT:.2f}x {c_driver}",
+                              ", ".join(cells), met))
     return lines
 
 
-def write_markdown(fig, path, setup):
+def write_datapath(fig, out, setup):
+    """The data-path section of bench.md."""
+    out.append("## The data path\n")
+    out.extend(f"- {line}" for line in setup)
+    if setup:
+        out.append("")
+    out.append("Nanoseconds per access through the VFIO device fd (`mdev_datapath`, "
+               "Documentation/benchmark.rst): for each round, the median over its batches; here the "
+               "median over the rounds, (min-max) over the rounds. The C sample and its Rust port are "
+               "timed side by side in the same process, batch for batch; Rust/C is the median of "
+               "the per-round ratios, for each core.\n")
+    out.append("| samples, operation | mdev core | C sample (ns) | Rust port (ns) | Rust/C |")
+    out.append("|---|---|---|---|---|")
+    for c_driver, rust_driver, operations in DP_PAIRS:
+        for operation in operations:
+            for core in CORES:
+                c = fig.dp.get((core, operation, c_driver), {})
+                rust = fig.dp.get((core, operation, rust_driver), {})
+                if not c and not rust:
+                    continue
+                ratios = fig.dp_ratios(core, operation, c_driver, rust_driver)
+                out.append(f"| {c_driver} / {rust_driver} `{operation}` | {'C' if core == 'c' else 'Rust'} core "
+                           f"| {fmt(spread(c.values()), 0)} | {fmt(spread(rust.values()), 0)} "
+                           f"| {fmt(spread(ratios), 2) if ratios else '-'} |")
+    out.append("")
+    driver, operations = DP_SAMPLE
+    if any((core, op, driver) in fig.dp for core in CORES for op in operations):
+        out.append(f"`dma_rw` of 4 KiB: the Rust sample ({driver}) only. No C sample calls "
+                   "`vfio_dma_rw()` (mtty, mdpy and mbochs never touch guest memory) and our C test "
+                   "vendor driver has no VFIO device at all, so there is no C figure to compare "
+                   "with. `dma-4k` is one write of DMA_CMD that makes the device copy 4 KiB into a "
+                   "page mapped with `VFIO_IOMMU_MAP_DMA`; as context, `reg-write` is the same trapped "
+                   "4-byte write with no DMA behind it, and `bar2-write-4k` moves 4 KiB into the "
+                   "device's memory by another path, one `pwrite()` into BAR2 through the fd.\n")
+        out.append("| operation | mdev core | ns | minus `reg-write` (ns) |")
+        out.append("|---|---|---|---|")
+        for operation in operations:
+            for core in CORES:
+                by_round = fig.dp.get((core, operation, driver), {})
+                if not by_round:
+                    continue
+                base = fig.dp.get((core, "reg-write", driver), {})
+                beyond = [by_round[r] - base[r] for r in by_round if r in base]
+                out.append(f"| `{operation}` | {'C' if core == 'c' else 'Rust'} core | {fmt(spread(by_round.values()), 0)} "
+                           f"| {fmt(spread(beyond), 0) if operation != 'reg-write' and beyond else '-'} |")
+        out.append("")
+
+
+def write_markdown(fig, path, setup, dp_setup=()):
     out = []
     out.append("# mdev core benchmark: C core vs Rust core\n")
     out.extend(f"- {line}" for line in setup)
@@ -345,6 +442,9 @@ def write_markdown(fig, path, setup):
             out.append(f"| `{caller}` | {fig.waits['c'].get(caller, 0)} | {fig.waits['rust'].get(caller, 0)} |")
         out.append("")
 
+    if fig.dp:
+        write_datapath(fig, out, dp_setup)
+
     out.append("## Targets\n")
     out.append("| target | measured | met |")
     out.append("|---|---|---|")
@@ -370,8 +470,16 @@ def write_summary(fig, path):
             cells.append(f"{statistics.median(ratios):.2f}" if ratios else "-")
         out.append("| " + " | ".join(cells) + " |")
     out.append("")
-    for target, measured, met in targets(fig):
+    dp_lines = dp_targets(fig)
+    for target, measured, met in targets(fig)[:len(targets(fig)) - len(dp_lines)]:
         out.append(f"- {target}: {measured} ({'met' if met else 'not met'})")
+    if dp_lines:
+        worst = max((statistics.median(ratios), f"{rust} {operation}, {'C' if core == 'c' else 'Rust'} core")
+                    for c_driver, rust, operations in DP_PAIRS for operation in operations for core in CORES
+                    for ratios in [fig.dp_ratios(core, operation, c_driver, rust)] if ratios)
+        out.append(f"- data path (bench.md says which run): Rust ports at most {DP_LIMIT:.2f}x the C samples per access: "
+                   f"{sum(met for _, _, met in dp_lines)} of {len(dp_lines)} operations met, "
+                   f"the highest Rust/C {worst[0]:.2f} ({worst[1]})")
     alone, reader = fig.reader.get(("rust", "alone"), {}), fig.reader.get(("rust", "reader"), {})
     ratios = fig.reader_ratios("rust", 1)
     if alone and reader and ratios:
@@ -420,15 +528,23 @@ def main():
     if len(sys.argv) != 3:
         sys.exit("usage: report.py RAW RESULTS_DIR")
     raw, results = sys.argv[1:]
-    data = parse(raw)
+    data = parse(raw) if os.path.exists(raw) else {}
+    dp_raw = os.path.join(results, "raw-datapath.txt")
+    if os.path.exists(dp_raw):
+        data = {key: rows for key, rows in data.items() if key[2] != "dp"}
+        data.update((key, rows) for key, rows in parse(dp_raw).items() if key[2] == "dp")
     fig = Figures(data)
-    if not fig.op:
+    if not fig.op and not fig.dp:
         sys.exit(f"report.py: {raw} holds no benchmark figures")
     os.makedirs(results, exist_ok=True)
-    setup_path = os.path.join(results, "setup.txt")
-    setup = open(setup_path, encoding="utf-8").read().splitlines() if os.path.exists(setup_path) else []
+
+    def lines_of(name):
+        path = os.path.join(results, name)
+        return open(path, encoding="utf-8").read().splitlines() if os.path.exists(path) else []
+
+    setup = lines_of("setup.txt")
     write_csv(fig, os.path.join(results, "bench.csv"))
-    write_markdown(fig, os.path.join(results, "bench.md"), setup)
+    write_markdown(fig, os.path.join(results, "bench.md"), setup, lines_of("setup-datapath.txt"))
     write_summary(fig, os.path.join(results, "summary.md"))
     write_plot(fig, os.path.join(results, "bench.png"))
 

@@ -15,6 +15,14 @@ set -euo pipefail
 die() { echo "build-kernel: error: $*" >&2; exit 1; }
 say() { echo "build-kernel: $*" >&2; }
 
+# A kernel built already is there to use: no need to wait behind someone
+# else's build of another kernel (the lock below) to learn that.
+if [ "${MDEV_REBUILD:-0}" != 1 ] && [ -f "$KBUILD/.mdev-build-done" ] &&
+	[ -f "$KBUILD/usr/include/linux/vfio.h" ]; then
+	echo "$KBUILD"
+	exit 0
+fi
+
 # One build at a time per cache: a second caller waits for the first.
 exec 9>"$CACHE/.build-kernel.lock"
 flock 9
