@@ -162,9 +162,39 @@ if [ -z "$MODROOT" ] && [ -x /usr/bin/qemu-system-x86_64 ]; then
 	for f in /usr/share/seabios/bios-256k.bin /usr/share/qemu/kvmvapic.bin /usr/share/qemu/linuxboot_dma.bin; do
 		cp -L "$f" "$STAGE$f" || die "QEMU's firmware $f is missing (package qemu-system-x86)"
 	done
-	# The inner machine of vmm_guest.sh: this kernel again, with a busybox
-	# image whose init drives the devices (vmm-inner-init.sh) and the
-	# kernel's mdpy-fb sample.
+	# A newer QEMU, for its iommufd backend (9.0 and later; vmm.sh):
+	# MDEV_VMM_QEMU_ROOT names a root that has one (make vmm: the Debian
+	# trixie root of make check-debian).  Its libraries are not this
+	# userland's, so it goes whole under /opt/qemu-new and runs through its
+	# own loader, from the wrapper /usr/bin/qemu-new.
+	if [ -n "${MDEV_VMM_QEMU_ROOT:-}" ]; then
+		new=/opt/qemu-new
+		qroot=$MDEV_VMM_QEMU_ROOT
+		mkdir -p "$STAGE$new/usr/bin" "$STAGE$new/lib"
+		cp -L "$qroot/usr/bin/qemu-system-x86_64" "$STAGE$new/usr/bin/"
+		chroot "$qroot" ldd /usr/bin/qemu-system-x86_64 | grep -oE '/[^ ]+' |
+			while read -r lib; do
+				cp -L "$qroot$lib" "$STAGE$new/lib/"
+			done
+		for d in usr/share/seabios usr/share/qemu; do
+			mkdir -p "$STAGE$new/$d"
+			for f in bios-256k.bin kvmvapic.bin linuxboot_dma.bin; do
+				[ ! -e "$qroot/$d/$f" ] || cp -L "$qroot/$d/$f" "$STAGE$new/$d/"
+			done
+		done
+		cat > "$STAGE/usr/bin/qemu-new" <<-WRAPPER
+		#!/bin/sh
+		exec $new/lib/ld-linux-x86-64.so.2 --library-path $new/lib $new/usr/bin/qemu-system-x86_64 \\
+			-L $new/usr/share/seabios -L $new/usr/share/qemu "\$@"
+		WRAPPER
+		chmod 755 "$STAGE/usr/bin/qemu-new"
+	fi
+	# The inner machine of vmm_guest.sh: the kernel built in
+	# MDEV_VMM_INNER_KBUILD (make vmm-guest: the benchmark kernel, whose
+	# lack of debugging options makes its boot under nested TCG bearable;
+	# default: this one), with a busybox image whose init drives the
+	# devices (vmm-inner-init.sh) and that kernel's mdpy-fb sample.
+	INNER_KBUILD=${MDEV_VMM_INNER_KBUILD:-$KBUILD}
 	INNER=$(mktemp -d "${TMPDIR:-/tmp}/mdev-inner.XXXXXX")
 	mkdir -p "$INNER"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp} "$STAGE/usr/share/mdev-vmm"
 	cp /bin/busybox "$INNER/bin/busybox"
@@ -172,10 +202,10 @@ if [ -z "$MODROOT" ] && [ -x /usr/bin/qemu-system-x86_64 ]; then
 		[ -e "$INNER/$applet" ] || ln -s /bin/busybox "$INNER/$applet"
 	done
 	install -m 755 "$VM_DIR/vmm-inner-init.sh" "$INNER/init"
-	find "$STAGE/lib/modules" -name mdpy-fb.ko -exec cp {} "$INNER/" \;
+	find "$INNER_KBUILD/modinstall/lib/modules" -name mdpy-fb.ko -exec cp {} "$INNER/" \;
 	(cd "$INNER" && find . | cpio -o -H newc --quiet) > "$STAGE/usr/share/mdev-vmm/inner.cpio"
 	rm -rf "$INNER"
-	cp "$KBUILD/arch/x86/boot/bzImage" "$STAGE/usr/share/mdev-vmm/bzImage"
+	cp "$INNER_KBUILD/arch/x86/boot/bzImage" "$STAGE/usr/share/mdev-vmm/bzImage"
 fi
 
 (cd "$STAGE" && find . | cpio -o -H newc --quiet) > "$OUT" || die "cpio failed"

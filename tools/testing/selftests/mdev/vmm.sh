@@ -65,12 +65,35 @@ run_driver() {
 		MDEV_PCI_ID="$id" MDEV_MTTY_PORTS="$ports" MDEV_VMM_REQUEST="$request" \
 		MDEV_VMM_TRACE=/tmp/vmm-trace."$name" ./vmm_qtest
 	[ -z "$u3" ] || check "$name: the display device's remove succeeds once QEMU has quit" OK "$(remove "$u3")"
+	# The same through iommufd, where the guest has a QEMU with that
+	# backend (make vmm: qemu-new, from Debian trixie) and the kernel the
+	# VFIO device cdev.
+	if [ -n "$IOMMUFD_QEMU" ]; then
+		u1=$(new_device "$dir" "$name: $type") || return
+		u2=$(new_device "$dir" "$name: $type") || return
+		u3=""
+		[ "$role" = mdpy ] && { u3=$(new_device "$dir" "$name: $type") || return; }
+		run_harness "$name (iommufd)" env MDEV_VMM_DRIVER="$role" MDEV_UUID="$u1" MDEV_UUID2="$u2" \
+			MDEV_UUID3="$u3" MDEV_PCI_ID="$id" MDEV_MTTY_PORTS="$ports" MDEV_VMM_REQUEST="$request" \
+			MDEV_VMM_TRACE=/tmp/vmm-trace-iommufd."$name" MDEV_VMM_QEMU="$IOMMUFD_QEMU" \
+			MDEV_VMM_IOMMUFD=1 ./vmm_qtest
+		[ -z "$u3" ] || check "$name (iommufd): the display device's remove succeeds once QEMU has quit" \
+			OK "$(remove "$u3")"
+		compare_traces ./vmm_trace.allowed /tmp/vmm-trace."$name" /tmp/vmm-trace-iommufd."$name" \
+			"$name (iommufd): the guest sees the same as through the type1 container"
+	fi
 	# vmm_qtest removed the others: nothing of the driver's is left.
 	check "$name: every device is gone after the run" 0 "$(ls /sys/bus/mdev/devices | wc -l)"
 	unload_module "$vendor"
 }
 
-rm -f /tmp/vmm-trace.*
+rm -f /tmp/vmm-trace.* /tmp/vmm-trace-iommufd.*
+IOMMUFD_QEMU=""
+if command -v qemu-new > /dev/null && [ -c /dev/iommu ]; then
+	IOMMUFD_QEMU=qemu-new
+else
+	point skip "QEMU through iommufd: no QEMU 9.0+ (qemu-new) or no iommufd (/dev/iommu) in this guest"
+fi
 drivers=${MDEV_VMM_DRIVERS:-mtty_rs}
 for d in $(echo "$drivers" | tr ',' ' '); do
 	if driver_info "$d" > /dev/null; then

@@ -38,6 +38,10 @@
  *     the remove waits until device_del releases the device.
  *  5. QEMU quits cleanly.
  *
+ * With MDEV_VMM_IOMMUFD=1, QEMU (then 9.0 or later) opens the devices
+ * through their VFIO cdev bound to an iommufd object (-object iommufd)
+ * instead of the type1 container.
+ *
  * MDEV_VMM_TRACE names a file for the transcript: what the guest saw, one
  * value per line, compared between a C sample and its Rust port.
  */
@@ -427,7 +431,9 @@ int main(void)
 	const char *u2 = getenv("MDEV_UUID2"), *id_env = getenv("MDEV_PCI_ID");
 	const char *u3 = getenv("MDEV_UUID3");
 	int has_request = getenv("MDEV_VMM_REQUEST") && atoi(getenv("MDEV_VMM_REQUEST"));
-	char qt_arg[80], qmp_arg[80], dev1[160], dev2[160], dev3[160];
+	char qt_arg[80], qmp_arg[80], dev1[200], dev2[200], dev3[200];
+	const char *backend = getenv("MDEV_VMM_IOMMUFD") && atoi(getenv("MDEV_VMM_IOMMUFD")) ?
+			      ",iommufd=iommufd0" : "";
 	static char reply[1 << 16];
 	char entry[8192];
 	int display = driver && !strcmp(driver, "mdpy");
@@ -444,19 +450,21 @@ int main(void)
 	}
 	conn_open(&qtest_conn, "qtest", qt_arg, sizeof(qt_arg));
 	conn_open(&qmp_conn, "qmp", qmp_arg, sizeof(qmp_arg));
-	snprintf(dev1, sizeof(dev1), "vfio-pci,sysfsdev=/sys/bus/mdev/devices/%s,id=vdev1,bus=pci.0,addr=%d.0,rombar=0",
-		 u1, SLOT_USED);
-	snprintf(dev3, sizeof(dev3), "vfio-pci,sysfsdev=/sys/bus/mdev/devices/%s,id=vdev3,bus=pci.0,addr=%d.0,rombar=0,display=on",
-		 u3 ?: "", SLOT_SHOWN);
-	snprintf(dev2, sizeof(dev2), "vfio-pci,sysfsdev=/sys/bus/mdev/devices/%s,id=vdev2,bus=pci.0,addr=%d.0,rombar=0",
-		 u2, SLOT_HELD);
+	snprintf(dev1, sizeof(dev1), "vfio-pci,sysfsdev=/sys/bus/mdev/devices/%s,id=vdev1,bus=pci.0,addr=%d.0,rombar=0%s",
+		 u1, SLOT_USED, backend);
+	snprintf(dev3, sizeof(dev3), "vfio-pci,sysfsdev=/sys/bus/mdev/devices/%s,id=vdev3,bus=pci.0,addr=%d.0,rombar=0,display=on%s",
+		 u3 ?: "", SLOT_SHOWN, backend);
+	snprintf(dev2, sizeof(dev2), "vfio-pci,sysfsdev=/sys/bus/mdev/devices/%s,id=vdev2,bus=pci.0,addr=%d.0,rombar=0%s",
+		 u2, SLOT_HELD, backend);
 	msg("qemu -device %s -device %s%s%s", dev1, dev2, display ? " -device " : "", display ? dev3 : "");
 	/* A paused machine (-S): no guest CPU runs, qtest is its guest. */
-	char *argv[] = { NULL, "-machine", "pc", "-accel", "tcg", "-m", "64", "-S", "-nodefaults",
+	char *argv[] = { NULL, "-object", "iommufd,id=iommufd0", "-machine", "pc", "-accel", "tcg",
+			 "-m", "64", "-S", "-nodefaults",
 			 "-no-user-config", "-display", "none", "-qtest", qt_arg, "-qtest-log", "none", "-qmp", qmp_arg,
 			 "-device", dev1, "-device", dev2, display ? "-device" : NULL, dev3, NULL };
 
-	qemu_start(argv);
+	/* The iommufd object only where the devices use it. */
+	qemu_start(*backend ? argv : argv + 2);
 	if (qmp(reply, sizeof(reply), "{\"execute\": \"query-pci\"}"))
 		bail("query-pci failed");
 	if (!pci_entry(reply, "vdev1", entry, sizeof(entry)) || !strstr(reply, "\"qdev_id\": \"vdev2\"")) {
