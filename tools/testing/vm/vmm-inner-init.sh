@@ -50,7 +50,9 @@ for var in $(env | sed -n 's/^vmm_slot\([0-9]*\)=.*/\1/p'); do
 		# The device's first port (mtty's BAR0): a line through the loopback.
 		set -- $(grep "^$addr " /tmp/ports | head -n1)
 		tty=/dev/$2 irq=$4
-		stty -F "$tty" raw -echo 115200 || not_ok "$name: stty $tty"
+		# clocal: the port has no carrier to wait for (else a read ends at
+		# once, the line hung up).
+		stty -F "$tty" raw -echo clocal 115200 || not_ok "$name: stty $tty"
 		# The shell itself opens the port, writes and reads (no process
 		# to start, which takes seconds in a machine this slow), with a
 		# timeout on the read.

@@ -52,12 +52,8 @@ int main(int argc, char **argv)
 	log = fopen(want_log, "w");
 	conn_open(&qmp_conn, "qmp", qmp_arg, sizeof(qmp_arg));
 	conn_open(&serial, "serial", serial_arg, sizeof(serial_arg));
-	/*
-	 * No KUnit in the inner boot (the doctests ran in the outer one), and
-	 * room for every port 8250_pci registers besides the console's.
-	 */
-	n = snprintf(append, sizeof(append),
-		     "console=ttyS0 panic=-1 loglevel=4 kunit.enable=0 8250.nr_uarts=16");
+	/* No KUnit in the inner boot: the doctests ran in the outer one. */
+	n = snprintf(append, sizeof(append), "console=ttyS0 panic=-1 loglevel=4 kunit.enable=0");
 	qargv[0] = NULL;
 	int a = 1;
 	const char *fixed[] = { "-machine", "pc", "-accel", "tcg", "-m", "256", "-nodefaults",

@@ -28,8 +28,10 @@ fi
 
 unload_all
 devices=""
-# mtty_rs:mtty_rs-2 means: load mtty_rs, create a device of its type mtty_rs-2.
-for spec in ${MDEV_VMM_GUEST_DRIVERS:-mtty_rs:mtty_rs-2 mdpy_rs:mdpy_rs-vga mtty:mtty-2 mdpy:mdpy-vga}; do
+# mtty_rs:mtty_rs-2 means: load mtty_rs, create a device of its type
+# mtty_rs-2.  The kernel has room for 4 UARTs (SERIAL_8250_NR_UARTS): the
+# console's and three of the mtty devices'.
+for spec in ${MDEV_VMM_GUEST_DRIVERS:-mtty_rs:mtty_rs-2 mdpy_rs:mdpy_rs-vga mtty:mtty-1 mdpy:mdpy-vga}; do
 	vendor=${spec%%:*} type=${spec#*:}
 	if ! load_vendor "$vendor" > $OUT; then
 		while IFS= read -r line; do note "${line#\# }"; done < $OUT
