@@ -957,29 +957,13 @@ FIXTURE(dma) {
 
 static int dma_map(struct vfio_dev *dev, void *vaddr, uint64_t iova, uint64_t size)
 {
-	struct vfio_iommu_type1_dma_map map = {
-		.argsz = sizeof(map),
-		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
-		.vaddr = (uintptr_t)vaddr,
-		.iova = iova,
-		.size = size,
-	};
-
-	return ioctl(dev->container, VFIO_IOMMU_MAP_DMA, &map);
+	return vfio_dev_dma_map(dev, vaddr, iova, size);
 }
 
-/* VFIO_IOMMU_UNMAP_DMA: the bytes unmapped, or -1. */
+/* The bytes unmapped, or -1. */
 static int64_t dma_unmap(struct vfio_dev *dev, uint64_t iova, uint64_t size)
 {
-	struct vfio_iommu_type1_dma_unmap unmap = {
-		.argsz = sizeof(unmap),
-		.iova = iova,
-		.size = size,
-	};
-
-	if (ioctl(dev->container, VFIO_IOMMU_UNMAP_DMA, &unmap))
-		return -1;
-	return unmap.size;
+	return vfio_dev_dma_unmap(dev, iova, size);
 }
 
 FIXTURE_SETUP(dma)
@@ -1321,35 +1305,22 @@ static void *pinner_run(void *arg)
 }
 
 FIXTURE(unmap_race) {
-	struct vfio_dev dev;	/* the first device, and the container */
-	struct vfio_dev dev2;	/* the second: its group in the same container */
+	struct vfio_dev dev;	/* the first device, and the container or IOAS */
+	struct vfio_dev dev2;	/* the second: in the same container or IOAS */
 	void *buf;
 	size_t page;
 };
 
 FIXTURE_SETUP(unmap_race)
 {
-	char path[PATH_MAX], link[PATH_MAX];
-	ssize_t n;
-
 	self->buf = MAP_FAILED;
-	self->dev.container = self->dev.group = self->dev.device = -1;
-	self->dev2 = self->dev;
+	vfio_dev_init(&self->dev);
+	vfio_dev_init(&self->dev2);
 	if (!getenv("MDEV_UUID2"))
 		return;
 	open_device(_metadata, &self->dev);
-	self->dev2.uuid = getenv("MDEV_UUID2");
-	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/iommu_group", self->dev2.uuid);
-	n = readlink(path, link, sizeof(link) - 1);
-	ASSERT_LT(0, n) TH_LOG("%s: %s", path, strerror(errno));
-	link[n] = '\0';
-	snprintf(path, sizeof(path), "/dev/vfio/%s", strrchr(link, '/') + 1);
-	self->dev2.group = open(path, O_RDWR);
-	ASSERT_LE(0, self->dev2.group) TH_LOG("%s: %s", path, strerror(errno));
-	ASSERT_EQ(0, ioctl(self->dev2.group, VFIO_GROUP_SET_CONTAINER, &self->dev.container))
-		TH_LOG("VFIO_GROUP_SET_CONTAINER (the second device's group): %s",
-		       strerror(errno));
-	reopen_device(_metadata, &self->dev2);
+	ASSERT_EQ(0, vfio_dev_open_beside(&self->dev2, getenv("MDEV_UUID2"), &self->dev))
+		TH_LOG("the second device: %s", self->dev2.why);
 	self->page = sysconf(_SC_PAGESIZE);
 	self->buf = mmap(NULL, self->page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
 			 -1, 0);
@@ -1358,10 +1329,7 @@ FIXTURE_SETUP(unmap_race)
 
 FIXTURE_TEARDOWN(unmap_race)
 {
-	if (self->dev2.device >= 0)
-		close(self->dev2.device);
-	if (self->dev2.group >= 0)
-		close(self->dev2.group);
+	vfio_dev_close(&self->dev2);
 	vfio_dev_close(&self->dev);
 	if (self->buf != MAP_FAILED)
 		munmap(self->buf, self->page);
