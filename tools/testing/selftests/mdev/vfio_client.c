@@ -2,9 +2,9 @@
 /*
  * vfio_client - drive a mediated device through VFIO as a VMM does.
  *
- * Each test opens the VFIO container and the device's IOMMU group, sets the
- * type1 IOMMU and gets the device fd, then checks one thing.  The device
- * comes from the environment:
+ * Each test opens the device as vfio_dev.h does in the IOMMU mode that
+ * MDEV_VFIO_MODE names (type1v2, type1v1 or cdev), then checks one thing.
+ * The device comes from the environment:
  *
  *   MDEV_UUID        the mediated device to open
  *   MDEV_PCI_ID      expected dword 0 of config space (device << 16 | vendor)
@@ -27,10 +27,11 @@
  *               write path, and every mapping outside the area refused;
  *               its BAR4, read-only: mapped for reading only, and such a
  *               mapping never made writable (mprotect).
- *   dma         the sample's DMA registers, through the type1 container: a
- *               buffer mapped with VFIO_IOMMU_MAP_DMA receives the device's
- *               copies; a pinned page is given back when its IOVA is
- *               unmapped (dma_unmap), when the device is closed and on reset.
+ *   dma         the sample's DMA registers, through the container or the
+ *               IOAS (the IOMMU mode): a buffer mapped there receives the
+ *               device's copies; a pinned page is given back when its IOVA
+ *               is unmapped (dma_unmap), when the device is closed, on
+ *               reset and (cdev mode) when it moves to another IOAS.
  *   unmap_race  pins of a page that is being unmapped (make stress only,
  *               through unmap_race.sh, which sets MDEV_UUID2, a second
  *               device of the sample, and MDEV_RACE_ROUNDS; skipped
@@ -936,7 +937,7 @@ TEST_F(mmap, registers_do_not_map)
 }
 
 /*
- * --- dma: the sample's DMA registers, through the type1 container ---
+ * --- dma: the sample's DMA registers, through the container or the IOAS ---
  *
  * The test maps a buffer of two pages at DMA_IOVA, as a VMM maps guest
  * memory, and has the device copy into it and pin its pages.  VFIO calls a
@@ -1099,7 +1100,9 @@ TEST_F(dma, pin_unmapped_iova_fails)
  * but calls dma_unmap with device_list_lock held, and the unpinning that
  * dma_unmap requires takes iommu->lock: a real inversion, which lockdep
  * reports the first time a pinned page is unmapped, on either core and with
- * any vendor driver.  Such a kernel cannot run the test without that report.
+ * any vendor driver.  Such a kernel cannot run the test without that report
+ * through type1 (type1_inversion_reported()); iommufd (cdev mode, or its
+ * compatibility container) has no such inversion, and runs it.
  */
 static bool lockdep_active(void)
 {
@@ -1118,11 +1121,27 @@ static bool lockdep_active(void)
 	return value != '0';
 }
 
+/* An unmap of a pinned page through type1 would be reported by lockdep. */
+static bool type1_inversion_reported(struct vfio_dev *dev)
+{
+	return !vfio_dev_iommufd(dev) && lockdep_active();
+}
+
+/*
+ * What a pin of IOVA that nothing maps answers: VFIO's type1 says EINVAL,
+ * iommufd ENOENT (iommufd_access_pin_pages(), no area there).  The vendor
+ * API passes VFIO's answer on.
+ */
+static uint32_t unmapped_pin_errno(struct vfio_dev *dev)
+{
+	return vfio_dev_iommufd(dev) ? ENOENT : EINVAL;
+}
+
 TEST_F(dma, unmap_unpins)
 {
 	uint32_t unmaps;
 
-	if (lockdep_active())
+	if (type1_inversion_reported(&self->s.dev))
 		SKIP(return, "lockdep reports VFIO type1's own lock inversion on dma_unmap");
 	unmaps = bar_get(_metadata, &self->s, SAMPLE_DMA_UNMAPS);
 	ASSERT_EQ(0, dma_command(_metadata, self, SAMPLE_DMA_PIN, DMA_IOVA + self->page, 0))
@@ -1141,7 +1160,8 @@ TEST_F(dma, unmap_unpins)
 	 * A pin while nothing is mapped fails as VFIO says, and shows the
 	 * vendor API that the unmap is over (Documentation/rust-vendor-driver.rst).
 	 */
-	EXPECT_EQ(EINVAL, dma_command(_metadata, self, SAMPLE_DMA_PIN, DMA_IOVA, 0))
+	EXPECT_EQ(unmapped_pin_errno(&self->s.dev),
+		  dma_command(_metadata, self, SAMPLE_DMA_PIN, DMA_IOVA, 0))
 		TH_LOG("a pin of the unmapped IOVA");
 	/* The IOVA can then be mapped and pinned again. */
 	ASSERT_EQ(0, dma_map(&self->s.dev, self->buf, DMA_IOVA, self->size))
@@ -1159,7 +1179,7 @@ TEST_F(dma, unmap_unpins)
  */
 TEST_F(dma, remap_before_any_pin_refuses_pins_until_unmapped_again)
 {
-	if (lockdep_active())
+	if (type1_inversion_reported(&self->s.dev))
 		SKIP(return, "lockdep reports VFIO type1's own lock inversion on dma_unmap");
 	ASSERT_EQ(0, dma_command(_metadata, self, SAMPLE_DMA_PIN, DMA_IOVA, 0));
 	ASSERT_EQ(self->size, dma_unmap(&self->s.dev, DMA_IOVA, self->size))
@@ -1174,7 +1194,8 @@ TEST_F(dma, remap_before_any_pin_refuses_pins_until_unmapped_again)
 	ASSERT_EQ(self->size, dma_unmap(&self->s.dev, DMA_IOVA, self->size))
 		TH_LOG("VFIO_IOMMU_UNMAP_DMA: %s", strerror(errno));
 	self->mapped = false;
-	EXPECT_EQ(EINVAL, dma_command(_metadata, self, SAMPLE_DMA_PIN, DMA_IOVA, 0))
+	EXPECT_EQ(unmapped_pin_errno(&self->s.dev),
+		  dma_command(_metadata, self, SAMPLE_DMA_PIN, DMA_IOVA, 0))
 		TH_LOG("a pin of the unmapped IOVA");
 	ASSERT_EQ(0, dma_map(&self->s.dev, self->buf, DMA_IOVA, self->size));
 	self->mapped = true;
@@ -1223,6 +1244,65 @@ TEST_F(dma, reset_unpins)
 	EXPECT_EQ(0, bar_get(_metadata, &self->s, SAMPLE_DMA_STATUS));
 	EXPECT_EQ(0, bar_get(_metadata, &self->s, SAMPLE_DMA_ADDR_LO));
 	EXPECT_EQ(0, bar_get(_metadata, &self->s, SAMPLE_DMA_LEN));
+}
+
+/*
+ * A VMM maps guest memory from IOVA 0.  A device that leaves its IOAS under
+ * iommufd (its fd closed, which unbinds it, or attached to another IOAS)
+ * gets a dma_unmap of the whole IOVA space (0 and ULONG_MAX: iommufd's
+ * iommufd_access_change_ioas()).  No mapping is being unmapped then: pins
+ * must not stay refused for as long as IOVA 0 is mapped.
+ */
+TEST_F(dma, pin_after_reopen_with_iova_0_mapped)
+{
+	ASSERT_EQ(0, dma_map(&self->s.dev, self->buf, 0, self->size))
+		TH_LOG("mapping the buffer at IOVA 0 too: %s", strerror(errno));
+	ASSERT_EQ(0, dma_command(_metadata, self, SAMPLE_DMA_PIN, DMA_IOVA, 0));
+	close(self->s.dev.device);
+	self->s.dev.device = -1;
+	reopen_device(_metadata, &self->s.dev);
+	EXPECT_EQ(0, bar_get(_metadata, &self->s, SAMPLE_DMA_PINNED))
+		TH_LOG("a page stayed pinned after the device was closed");
+	EXPECT_EQ(0, dma_command(_metadata, self, SAMPLE_DMA_PIN, DMA_IOVA, 0))
+		TH_LOG("a pin after the device was closed and opened again, IOVA 0 mapped");
+	EXPECT_EQ(0, dma_command(_metadata, self, SAMPLE_DMA_UNPIN, 0, 0));
+	EXPECT_EQ(self->size, dma_unmap(&self->s.dev, 0, self->size))
+		TH_LOG("unmapping IOVA 0: %s", strerror(errno));
+}
+
+/*
+ * cdev mode: attaching the open device to another IOAS (iommufd's replace)
+ * gives its pins in the old IOAS back, and pins in the new IOAS work.
+ */
+TEST_F(dma, pin_after_attaching_another_ioas)
+{
+	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
+	struct vfio_device_attach_iommufd_pt attach = { .argsz = sizeof(attach) };
+	uint32_t unmaps;
+
+	if (self->s.dev.mode != VFIO_DEV_CDEV)
+		SKIP(return, "cdev mode only: a group's device cannot change its IOAS");
+	ASSERT_EQ(0, dma_command(_metadata, self, SAMPLE_DMA_PIN, DMA_IOVA, 0));
+	unmaps = bar_get(_metadata, &self->s, SAMPLE_DMA_UNMAPS);
+	ASSERT_EQ(0, ioctl(self->s.dev.iommufd, IOMMU_IOAS_ALLOC, &alloc))
+		TH_LOG("IOMMU_IOAS_ALLOC: %s", strerror(errno));
+	/* The buffer at IOVA 0 and at DMA_IOVA of the new IOAS. */
+	self->s.dev.ioas = alloc.out_ioas_id;
+	ASSERT_EQ(0, dma_map(&self->s.dev, self->buf, 0, self->size))
+		TH_LOG("IOMMU_IOAS_MAP at 0: %s", strerror(errno));
+	ASSERT_EQ(0, dma_map(&self->s.dev, self->buf, DMA_IOVA, self->size))
+		TH_LOG("IOMMU_IOAS_MAP at 0x%llx: %s", DMA_IOVA, strerror(errno));
+	attach.pt_id = alloc.out_ioas_id;
+	ASSERT_EQ(0, ioctl(self->s.dev.device, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach))
+		TH_LOG("VFIO_DEVICE_ATTACH_IOMMUFD_PT to another IOAS: %s", strerror(errno));
+	EXPECT_EQ(0, bar_get(_metadata, &self->s, SAMPLE_DMA_PINNED))
+		TH_LOG("the pin in the old IOAS was given back");
+	EXPECT_EQ(unmaps + 1, bar_get(_metadata, &self->s, SAMPLE_DMA_UNMAPS))
+		TH_LOG("the device's dma_unmap was called once, for the old IOAS");
+	EXPECT_EQ(0, dma_command(_metadata, self, SAMPLE_DMA_PIN, DMA_IOVA, 0))
+		TH_LOG("a pin in the new IOAS, IOVA 0 mapped there");
+	EXPECT_EQ(0, dma_command(_metadata, self, SAMPLE_DMA_COPY, DMA_IOVA + 100, 16))
+		TH_LOG("a copy into the new IOAS");
 }
 
 /*

@@ -103,6 +103,17 @@ static inline const char *vfio_dev_mode_name(const struct vfio_dev *dev)
 }
 
 /*
+ * Whether DEV's DMA goes through iommufd: in cdev mode, or in a type1 mode
+ * where /dev/vfio/vfio is iommufd's compatibility container (there is no
+ * vfio_iommu_type1, which has parameters and so a /sys/module directory
+ * whenever it is there, module or built in).
+ */
+static inline int vfio_dev_iommufd(const struct vfio_dev *dev)
+{
+	return dev->mode == VFIO_DEV_CDEV || access("/sys/module/vfio_iommu_type1", F_OK) != 0;
+}
+
+/*
  * cdev mode: open DEV's cdev, bind it to DEV's iommufd and attach it to
  * DEV's IOAS.  The device fd is then usable as a group's would be.
  */
