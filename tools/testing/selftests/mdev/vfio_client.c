@@ -991,6 +991,25 @@ FIXTURE_TEARDOWN(dma)
 		munmap(self->buf, self->size);
 }
 
+/*
+ * VFIO's type1 pins pages for a v2 container only: with VFIO_TYPE1_IOMMU,
+ * vfio_pin_pages() answers EACCES (vfio_iommu_type1_pin_pages()), for any
+ * mdev driver on either core.  iommufd's compatibility container pins in
+ * both.  Pinning tests check that refusal in type1v1 mode, once
+ * (pin_refused_by_type1v1), and skip.
+ */
+static bool type1v1_refuses_pins(struct vfio_dev *dev)
+{
+	return dev->mode == VFIO_DEV_TYPE1V1 && !vfio_dev_iommufd(dev);
+}
+
+#define SKIP_IF_NO_PINS(dev)								\
+	do {										\
+		if (type1v1_refuses_pins(dev))						\
+			SKIP(return, "VFIO's type1 v1 pins nothing (EACCES, see "	\
+			     "dma.pin_refused_by_type1v1)");				\
+	} while (0)
+
 /* Run the DMA command CMD at IOVA, a copy of LEN bytes; DMA_STATUS after it. */
 static uint32_t dma_command(struct __test_metadata *_metadata, FIXTURE_DATA(dma) *self,
 			    uint32_t cmd, uint64_t iova, uint32_t len)
@@ -1072,8 +1091,18 @@ TEST_F(dma, copy_to_unmapped_iova_fails)
 	expect_copy(_metadata, self, 0, 0);
 }
 
+TEST_F(dma, pin_refused_by_type1v1)
+{
+	if (!type1v1_refuses_pins(&self->s.dev))
+		SKIP(return, "type1v1 mode through VFIO's type1 only");
+	EXPECT_EQ(EACCES, dma_command(_metadata, self, SAMPLE_DMA_PIN, DMA_IOVA, 0))
+		TH_LOG("the pin of a mapped page in a type1 v1 container");
+	EXPECT_EQ(0, bar_get(_metadata, &self->s, SAMPLE_DMA_PINNED));
+}
+
 TEST_F(dma, pin_and_unpin)
 {
+	SKIP_IF_NO_PINS(&self->s.dev);
 	ASSERT_EQ(0, dma_command(_metadata, self, SAMPLE_DMA_PIN, DMA_IOVA + 8, 0))
 		TH_LOG("DMA_STATUS of the pin of a mapped page");
 	EXPECT_EQ(1, bar_get(_metadata, &self->s, SAMPLE_DMA_PINNED));
@@ -1141,6 +1170,7 @@ TEST_F(dma, unmap_unpins)
 {
 	uint32_t unmaps;
 
+	SKIP_IF_NO_PINS(&self->s.dev);
 	if (type1_inversion_reported(&self->s.dev))
 		SKIP(return, "lockdep reports VFIO type1's own lock inversion on dma_unmap");
 	unmaps = bar_get(_metadata, &self->s, SAMPLE_DMA_UNMAPS);
@@ -1179,6 +1209,7 @@ TEST_F(dma, unmap_unpins)
  */
 TEST_F(dma, remap_before_any_pin_refuses_pins_until_unmapped_again)
 {
+	SKIP_IF_NO_PINS(&self->s.dev);
 	if (type1_inversion_reported(&self->s.dev))
 		SKIP(return, "lockdep reports VFIO type1's own lock inversion on dma_unmap");
 	ASSERT_EQ(0, dma_command(_metadata, self, SAMPLE_DMA_PIN, DMA_IOVA, 0));
@@ -1220,6 +1251,7 @@ TEST_F(dma, close_unpins)
 {
 	uint32_t unmaps;
 
+	SKIP_IF_NO_PINS(&self->s.dev);
 	ASSERT_EQ(0, dma_command(_metadata, self, SAMPLE_DMA_PIN, DMA_IOVA, 0));
 	ASSERT_EQ(1, bar_get(_metadata, &self->s, SAMPLE_DMA_PINNED));
 	close(self->s.dev.device);
@@ -1237,6 +1269,7 @@ TEST_F(dma, close_unpins)
 
 TEST_F(dma, reset_unpins)
 {
+	SKIP_IF_NO_PINS(&self->s.dev);
 	ASSERT_EQ(0, dma_command(_metadata, self, SAMPLE_DMA_PIN, DMA_IOVA, 0));
 	ASSERT_EQ(0, ioctl(self->s.dev.device, VFIO_DEVICE_RESET))
 		TH_LOG("VFIO_DEVICE_RESET: %s", strerror(errno));
@@ -1255,6 +1288,7 @@ TEST_F(dma, reset_unpins)
  */
 TEST_F(dma, pin_after_reopen_with_iova_0_mapped)
 {
+	SKIP_IF_NO_PINS(&self->s.dev);
 	ASSERT_EQ(0, dma_map(&self->s.dev, self->buf, 0, self->size))
 		TH_LOG("mapping the buffer at IOVA 0 too: %s", strerror(errno));
 	ASSERT_EQ(0, dma_command(_metadata, self, SAMPLE_DMA_PIN, DMA_IOVA, 0));
@@ -1428,6 +1462,7 @@ TEST_F(unmap_race, pins_of_a_page_being_unmapped_wait)
 
 	if (!getenv("MDEV_UUID2") || !rounds)
 		SKIP(return, "make stress runs it (unmap_race.sh sets MDEV_UUID2 and MDEV_RACE_ROUNDS)");
+	SKIP_IF_NO_PINS(&self->dev);
 	for (i = 0; i < 2; i++) {
 		unmaps_before[i] = reg_read(pinners[i].device, SAMPLE_DMA_UNMAPS);
 		ASSERT_EQ(0, reg_write(pinners[i].device, SAMPLE_DMA_ADDR_LO, (uint32_t)RACE_IOVA));
