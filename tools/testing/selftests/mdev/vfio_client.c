@@ -1359,6 +1359,11 @@ TEST_F(dma, pin_after_attaching_another_ioas)
  * over.  Unless the API refuses pins of a range that is being unmapped, one
  * device pins during the other's dma_unmap every time, and the kernel dies
  * in the first round.
+ *
+ * Through iommufd (cdev mode, or the compatibility container) the devices
+ * share an IOAS; iommufd refuses pins of an area it is unmapping (EINVAL,
+ * counted as refused), answers ENOENT where nothing is mapped, and retries
+ * its unmap up to 100 times before it warns and fails with EDEADLOCK.
  */
 
 #define RACE_IOVA	0x20000000ULL
@@ -1369,6 +1374,14 @@ struct pinner {
 	pthread_t thread;
 	int device;
 	const volatile bool *stop;
+	/*
+	 * What VFIO answers a pin where nothing is mapped (unmapped_pin_errno()),
+	 * and whether iommufd serves the device: iommufd refuses the pins of an
+	 * area it is unmapping itself, with EINVAL, before the vendor API's
+	 * EAGAIN can (its check of the range finds the area going).
+	 */
+	uint32_t unmapped_errno;
+	bool iommufd;
 	/* DMA_STATUS after each pin command, by answer. */
 	unsigned long pinned, held, refused, unmapped, other;
 	uint32_t other_status;
@@ -1410,8 +1423,10 @@ static void *pinner_run(void *arg)
 			p->held++;	/* the device holds its one pin */
 		else if (status == EAGAIN)
 			p->refused++;	/* the page is being unmapped */
-		else if (status == EINVAL)
+		else if (status == p->unmapped_errno)
 			p->unmapped++;	/* nothing is mapped there */
+		else if (p->iommufd && status == EINVAL)
+			p->refused++;	/* iommufd is unmapping the page */
 		else
 			p->other++, p->other_status = status;
 	}
@@ -1454,8 +1469,12 @@ TEST_F(unmap_race, pins_of_a_page_being_unmapped_wait)
 	unsigned long rounds = env_ulong("MDEV_RACE_ROUNDS"), round, contested = 0;
 	volatile bool stop = false;
 	struct pinner pinners[2] = {
-		{ .device = self->dev.device, .stop = &stop },
-		{ .device = self->dev2.device, .stop = &stop },
+		{ .device = self->dev.device, .stop = &stop,
+		  .unmapped_errno = unmapped_pin_errno(&self->dev),
+		  .iommufd = vfio_dev_iommufd(&self->dev) },
+		{ .device = self->dev2.device, .stop = &stop,
+		  .unmapped_errno = unmapped_pin_errno(&self->dev),
+		  .iommufd = vfio_dev_iommufd(&self->dev) },
 	};
 	uint32_t unmaps_before[2];
 	int i;
