@@ -66,7 +66,9 @@
 //! (With iommufd, which refuses pins during its own unmaps, the same rule
 //! holds: it answers `EINVAL` or `ENOENT` when nothing is mapped, and only
 //! `EINVAL` otherwise while the mapping is being unmapped, when it refuses
-//! the pin itself.)
+//! the pin itself. iommufd also calls `dma_unmap` with the whole IOVA space
+//! when the device leaves its IOAS; that unpins everything, and is not
+//! recorded as a range being unmapped: see [`Pins::unmapping`].)
 //!
 //! The contents of pinned pages are not exposed. Userspace and the guest may
 //! write them at any time, so no kernel access to them could meet the
@@ -208,7 +210,19 @@ impl Pins {
 
     /// `dma_unmap` reports the `length` bytes at `iova`: from now on, pins
     /// that overlap them are refused (see [`Self::check_unmapping`]).
+    ///
+    /// The whole IOVA space (`iova` 0, `length` `u64::MAX`) is no mapping:
+    /// iommufd reports it when the device leaves its IOAS (detached,
+    /// attached to another, or unbound: `iommufd_access_change_ioas()`),
+    /// after it has taken the device off the IOAS, so that no pin can
+    /// happen until the device is on its new IOAS, where nothing is being
+    /// unmapped. Recording it would refuse every pin for as long as IOVA 0
+    /// stays mapped, which a VMM maps for guest memory. (Type1 reports a
+    /// mapping, whose size is whole pages: never that one.)
     fn unmapping(&mut self, iova: u64, length: u64) {
+        if iova == 0 && length == u64::MAX {
+            return;
+        }
         let Some(rest) = length.checked_sub(1) else {
             return;
         };
@@ -332,9 +346,9 @@ impl Pins {
 impl<T: DeviceOps> Device<T> {
     /// Reads `data.len()` bytes of guest memory at `iova` into `data`.
     ///
-    /// Fails with `EINVAL` unless the device is open or if some of the
-    /// range is not mapped, with `EFAULT` if the memory behind it cannot be
-    /// read. VFIO copies mapping by mapping, so a failed copy may have done
+    /// Fails with `EINVAL` unless the device is open, with `EINVAL` (type1)
+    /// or `ENOENT` (iommufd) if some of the range is not mapped, with
+    /// `EFAULT` if the memory behind it cannot be read. VFIO copies mapping by mapping, so a failed copy may have done
     /// the part before the first byte that is not mapped. May sleep.
     pub fn dma_read(&self, iova: u64, data: &mut [u8]) -> Result {
         // SAFETY: `data` is a mutable slice, valid for writes of its length.
@@ -381,7 +395,8 @@ impl<T: DeviceOps> Device<T> {
     /// not open, with `E2BIG` for more than [`PIN_MAX_PAGES`] pages, with
     /// `EAGAIN` if userspace is unmapping some of the range (see the
     /// [module documentation](self)), and as VFIO does for IOVA that is not
-    /// mapped or not writable. May sleep.
+    /// mapped (type1: `EINVAL`, iommufd: `ENOENT`) or not writable, or for
+    /// a type1 container that is not v2 (`EACCES`). May sleep.
     pub fn pin(&self, iova: u64, len: usize, write: bool) -> Result<PinnedPages> {
         let len = u64::try_from(len).map_err(|_| EINVAL)?;
         let span = Span::covering(iova, len).ok_or(EINVAL)?;
@@ -657,6 +672,18 @@ mod tests {
         assert_eq!(pins.check_unmapping(span(5 * PAGE, 1), |_| true), Ok(()));
         assert!(pins.unmapping.is_empty());
         assert_eq!(pins.check_unmapping(span(5 * PAGE, 1), |_| false), Ok(()));
+    }
+
+    #[test]
+    fn leaving_the_ioas_is_no_unmap_in_progress() {
+        let (mut pins, _) = table(&[span(0, 1), span(4 * PAGE, 1)]);
+        pins.unmapping(0, u64::MAX);
+        assert!(pins.unmapping.is_empty());
+        // Its pins are still given back, as for any dma_unmap.
+        let mut unpinned = 0;
+        pins.take_overlapping(0, u64::MAX, |_| unpinned += 1);
+        assert_eq!(unpinned, 2);
+        assert_eq!(pins.check_unmapping(span(0, 1), |_| false), Ok(()));
     }
 
     #[test]

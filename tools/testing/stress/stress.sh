@@ -111,9 +111,12 @@ wait
 # C core's guest leaves out splat_check.sh, whose unloads end in the C core's
 # known use-after-free on this kernel (Documentation/testing.rst); the
 # console is still read for every report (run-vm.sh).
+# It runs through type1 and through iommufd (cdev mode: the Rust core's
+# pins and dma_rw through iommufd's emulated access, under KASAN).
 export MDEV_RACE_ROUNDS=${MDEV_RACE_ROUNDS:-50}
-run race rust "$KB_STRESS" "$IMG_STRESS" unmap_race.sh,splat_check.sh &
-run race c "$KB_STRESS" "$IMG_STRESS" unmap_race.sh &
+MDEV_VFIO_MODES=${MDEV_RACE_MODES:-type1v2,cdev} run race rust "$KB_STRESS" "$IMG_STRESS" \
+	unmap_race.sh,splat_check.sh &
+MDEV_VFIO_MODES=${MDEV_RACE_MODES:-type1v2,cdev} run race c "$KB_STRESS" "$IMG_STRESS" unmap_race.sh &
 # Beside them, the Rust core's error paths, part of the verdict: every
 # allocation of a create and a remove failed in turn (the Rust sample's
 # too: make check fails only every third of those), and the errnos during

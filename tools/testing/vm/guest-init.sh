@@ -14,6 +14,8 @@
 #   MDEV_RACE_*           the unmap race's rounds and delay (unmap_race.sh)
 #   MDEV_SWEEP_*          which allocations fault_injection.sh fails
 #   MDEV_VMM_DRIVERS      the vendor drivers vmm.sh hands to QEMU
+#   MDEV_VFIO_MODES=type1v2,type1v1,cdev  the IOMMU modes in which the tests
+#                         run the VFIO clients (mdev_lib.sh; default type1v2)
 
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 mount -t proc proc /proc

@@ -49,8 +49,10 @@ fi
 
 echo "run-vm: booting $KERNEL (core=$CORE, mode=$MODE, timeout ${TIMEOUT}s); console log: $LOG" >&2
 # The settings of the benchmark, the storm, the fuzzer and the unmap race,
-# and a choice of tests, reach the guest's /init as environment variables.
-bench_env=$(env | grep -E '^(MDEV_BENCH_[A-Z]+|MDEV_STORM_[A-Z_]+|MDEV_FUZZ_[A-Z]+|MDEV_RACE_[A-Z_]+|MDEV_SWEEP_[A-Z]+|MDEV_VMM_[A-Z]+|MDEV_TESTS|MDEV_TEST_TIMEOUT)=[^ ]*$' | sort | tr '\n' ' ' || true)
+# the VFIO clients' IOMMU modes (MDEV_VFIO_MODES, commas between: the kernel
+# command line splits at spaces), the real-VMM tests' settings (MDEV_VMM_*)
+# and a choice of tests reach the guest's /init as environment variables.
+bench_env=$(env | grep -E '^(MDEV_BENCH_[A-Z]+|MDEV_STORM_[A-Z_]+|MDEV_FUZZ_[A-Z]+|MDEV_RACE_[A-Z_]+|MDEV_SWEEP_[A-Z]+|MDEV_VMM_[A-Z]+|MDEV_VFIO_MODES|MDEV_TESTS|MDEV_TEST_TIMEOUT)=[^ ]*$' | sort | tr '\n' ' ' || true)
 set +e
 # Two vCPUs, each its own host thread (multi-threaded TCG): the concurrency
 # figures of make bench depend on it, so it is asked for, not assumed.

@@ -50,10 +50,14 @@ is_loaded() {
 	grep -q "^$1 " /proc/modules
 }
 
-# Load the VFIO stack and the mdev core under test.
+# Load the VFIO stack and the mdev core under test.  A kernel with
+# iommufd's compatibility container (CONFIG_IOMMUFD_VFIO_CONTAINER, the
+# KCSAN kernel) has no vfio_iommu_type1: iommufd serves /dev/vfio/vfio.
 load_core() {
 	modprobe vfio || return 1
-	modprobe vfio_iommu_type1 || return 1
+	if [ -n "$(module_path vfio_iommu_type1)" ]; then
+		modprobe vfio_iommu_type1 || return 1
+	fi
 	is_loaded mdev && { core_is_under_test; return; }
 	path=$(core_path)
 	[ -n "$path" ] || { echo "# no mdev.ko of the $MDEV_CORE core under $KMODDIR"; return 1; }
@@ -95,6 +99,70 @@ unload_all() {
 	return 0
 }
 
+# --- IOMMU modes of the VFIO clients (vfio_dev.h) -------------------------
+#
+# MDEV_VFIO_MODES lists the modes in which the tests that run VFIO clients
+# run them (commas or spaces between; default type1v2): type1v2 and type1v1
+# (the group in the container /dev/vfio/vfio, VFIO's type1 or iommufd's
+# compatibility container), cdev (the device cdev bound to iommufd).  Each
+# client gets one as MDEV_VFIO_MODE.
+
+# vfio_modes: the modes to run, one a line.
+vfio_modes() {
+	echo "${MDEV_VFIO_MODES:-type1v2}" | tr ', ' '\n\n' | grep -v '^$'
+}
+
+# vfio_mode_lacking MODE: why this kernel cannot run MODE; nothing if it
+# can.  Call it with vfio loaded (load_core).
+vfio_mode_lacking() {
+	case $1 in
+	type1v1|type1v2)
+		[ -c /dev/vfio/vfio ] || echo "no VFIO container (/dev/vfio/vfio)" ;;
+	cdev)
+		if [ ! -c /dev/iommu ]; then
+			echo "no iommufd (/dev/iommu: CONFIG_IOMMUFD)"
+		elif ! grep -q ' vfio-dev$' /proc/devices; then
+			echo "no VFIO device cdev (CONFIG_VFIO_DEVICE_CDEV)"
+		fi ;;
+	*) echo "unknown mode" ;;
+	esac
+}
+
+# vfio_container_kind: whose container /dev/vfio/vfio is: "type1" (VFIO's,
+# with vfio_iommu_type1) or "iommufd" (the compatibility container).
+vfio_container_kind() {
+	if [ -n "$(module_path vfio_iommu_type1)" ] || [ -d /sys/module/vfio_iommu_type1 ]; then
+		echo type1
+	else
+		echo iommufd
+	fi
+}
+
+# vfio_mode_name MODE: how points name MODE: the mode, and "-compat" for a
+# type1 mode through iommufd's compatibility container.
+vfio_mode_name() {
+	case $1 in
+	type1*) [ "$(vfio_container_kind)" = iommufd ] && { echo "$1-compat"; return; } ;;
+	esac
+	echo "$1"
+}
+
+# vfio_modes_here: the modes of vfio_modes that this kernel has, on one
+# line; a skipped point for each mode it lacks (a ksft skip that says why),
+# a failed one for a name that is no mode.  Uses point (below): call it
+# with $RESULTS set, after load_core.
+vfio_modes_here() {
+	for mode in $(vfio_modes); do
+		why=$(vfio_mode_lacking "$mode")
+		case $why in
+		"") printf '%s ' "$mode" ;;
+		"unknown mode") point fail "MDEV_VFIO_MODES: $mode is a mode (type1v2, type1v1, cdev)" ;;
+		*) point skip "$mode: the clients' IOMMU mode $mode ($why)" ;;
+		esac
+	done
+	echo
+}
+
 # Write STRING to FILE in one write(2); prints OK or the errno name.
 mdev_write() {
 	./mdev_write "$@"
@@ -122,24 +190,35 @@ ktap_assert() {
 	fi
 }
 
-# exec_vfio_client VENDOR TYPE PCI_ID BAR0_SIZE [CLIENT ARGS...]: load VENDOR
-# on the core under test, create a device of its parent's TYPE and replace
-# this shell by vfio_client on it, so that the client's KTAP is read as the
-# calling test's own.  The device is left for the next test's cleanup.
-exec_vfio_client() {
+# vfio_client_modes VENDOR TYPE PCI_ID BAR0_SIZE [CLIENT ARGS...]: load
+# VENDOR on the core under test and, in each IOMMU mode of MDEV_VFIO_MODES
+# that the kernel has, create a device of its parent's TYPE and run
+# vfio_client on it; its points become the calling test's, named
+# "<mode>: vfio_client: <test>", printed at the end.  A device the client
+# left (its request fixture removes it) is removed.
+vfio_client_modes() {
 	vendor=$1 type=$2
 	export MDEV_PCI_ID=$3 MDEV_BAR0_SIZE=$4
 	shift 4
+	RESULTS=/tmp/vfio_client.results OUT=/tmp/vfio_client.out
+	: > $RESULTS
 	unload_all
-	load_vendor "$vendor" >/dev/null ||
-		{ echo "1..0 # SKIP cannot load $vendor on $(core_desc)"; exit "$KSFT_FAIL"; }
-	MDEV_UUID=$(new_uuid)
-	export MDEV_UUID
-	if [ "$(create "$(readlink -f "$MDEV_CLASS/$vendor")/mdev_supported_types/$type" "$MDEV_UUID")" != OK ]; then
-		echo "Bail out! cannot create a $type device of $vendor"
-		exit "$KSFT_FAIL"
+	if ! load_vendor "$vendor" >/dev/null; then
+		ktap_print_header
+		ktap_exit_fail_msg "cannot load $vendor on $(core_desc)"
 	fi
-	exec ./vfio_client "$@"
+	dir=$(readlink -f "$MDEV_CLASS/$vendor")/mdev_supported_types/$type
+	for mode in $(vfio_modes_here); do
+		mn=$(vfio_mode_name "$mode")
+		uuid=$(new_device "$dir" "$mn: $type") || continue
+		run_harness "$mn: vfio_client" env MDEV_VFIO_MODE="$mode" MDEV_UUID="$uuid" \
+			./vfio_client "$@"
+		[ ! -e "$MDEV_BUS/$uuid" ] || [ "$(remove "$uuid")" = OK ] ||
+			point fail "$mn: the $type device is removed after vfio_client"
+	done
+	unload_all
+	results_print
+	ktap_finished
 }
 
 # uevents_start / uevents_stop: log every uevent to /run/uevents.log (see

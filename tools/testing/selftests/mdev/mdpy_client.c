@@ -148,7 +148,7 @@ static int mdpy_open(struct mdpy *m, int get_info)
 	const char *strict = getenv("MDEV_MDPY_STRICT");
 	uint64_t bytes;
 
-	m->dev.container = m->dev.group = m->dev.device = -1;
+	vfio_dev_init(&m->dev);
 	m->width = env_dimension("MDEV_MDPY_WIDTH");
 	m->height = env_dimension("MDEV_MDPY_HEIGHT");
 	if (!m->width || !m->height) {

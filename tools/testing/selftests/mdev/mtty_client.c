@@ -97,7 +97,7 @@ static int mtty_open(struct mtty *m, int get_info)
 	m->ports = getenv("MDEV_MTTY_PORTS") ? atoi(getenv("MDEV_MTTY_PORTS")) : 1;
 	if (m->ports < 1 || m->ports > 2) {
 		errno = 0;
-		m->dev.device = m->dev.group = m->dev.container = -1;
+		vfio_dev_init(&m->dev);
 		return vfio_dev_fail(&m->dev, "MDEV_MTTY_PORTS is not 1 or 2");
 	}
 	m->strict_bounds = getenv("MDEV_MTTY_STRICT_BOUNDS") &&

@@ -2,9 +2,9 @@
 /*
  * vfio_client - drive a mediated device through VFIO as a VMM does.
  *
- * Each test opens the VFIO container and the device's IOMMU group, sets the
- * type1 IOMMU and gets the device fd, then checks one thing.  The device
- * comes from the environment:
+ * Each test opens the device as vfio_dev.h does in the IOMMU mode that
+ * MDEV_VFIO_MODE names (type1v2, type1v1 or cdev), then checks one thing.
+ * The device comes from the environment:
  *
  *   MDEV_UUID        the mediated device to open
  *   MDEV_PCI_ID      expected dword 0 of config space (device << 16 | vendor)
@@ -27,10 +27,11 @@
  *               write path, and every mapping outside the area refused;
  *               its BAR4, read-only: mapped for reading only, and such a
  *               mapping never made writable (mprotect).
- *   dma         the sample's DMA registers, through the type1 container: a
- *               buffer mapped with VFIO_IOMMU_MAP_DMA receives the device's
- *               copies; a pinned page is given back when its IOVA is
- *               unmapped (dma_unmap), when the device is closed and on reset.
+ *   dma         the sample's DMA registers, through the container or the
+ *               IOAS (the IOMMU mode): a buffer mapped there receives the
+ *               device's copies; a pinned page is given back when its IOVA
+ *               is unmapped (dma_unmap), when the device is closed, on
+ *               reset and (cdev mode) when it moves to another IOAS.
  *   unmap_race  pins of a page that is being unmapped (make stress only,
  *               through unmap_race.sh, which sets MDEV_UUID2, a second
  *               device of the sample, and MDEV_RACE_ROUNDS; skipped
@@ -936,7 +937,7 @@ TEST_F(mmap, registers_do_not_map)
 }
 
 /*
- * --- dma: the sample's DMA registers, through the type1 container ---
+ * --- dma: the sample's DMA registers, through the container or the IOAS ---
  *
  * The test maps a buffer of two pages at DMA_IOVA, as a VMM maps guest
  * memory, and has the device copy into it and pin its pages.  VFIO calls a
@@ -957,29 +958,13 @@ FIXTURE(dma) {
 
 static int dma_map(struct vfio_dev *dev, void *vaddr, uint64_t iova, uint64_t size)
 {
-	struct vfio_iommu_type1_dma_map map = {
-		.argsz = sizeof(map),
-		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
-		.vaddr = (uintptr_t)vaddr,
-		.iova = iova,
-		.size = size,
-	};
-
-	return ioctl(dev->container, VFIO_IOMMU_MAP_DMA, &map);
+	return vfio_dev_dma_map(dev, vaddr, iova, size);
 }
 
-/* VFIO_IOMMU_UNMAP_DMA: the bytes unmapped, or -1. */
+/* The bytes unmapped, or -1. */
 static int64_t dma_unmap(struct vfio_dev *dev, uint64_t iova, uint64_t size)
 {
-	struct vfio_iommu_type1_dma_unmap unmap = {
-		.argsz = sizeof(unmap),
-		.iova = iova,
-		.size = size,
-	};
-
-	if (ioctl(dev->container, VFIO_IOMMU_UNMAP_DMA, &unmap))
-		return -1;
-	return unmap.size;
+	return vfio_dev_dma_unmap(dev, iova, size);
 }
 
 FIXTURE_SETUP(dma)
@@ -1005,6 +990,25 @@ FIXTURE_TEARDOWN(dma)
 	if (self->buf != MAP_FAILED)
 		munmap(self->buf, self->size);
 }
+
+/*
+ * VFIO's type1 pins pages for a v2 container only: with VFIO_TYPE1_IOMMU,
+ * vfio_pin_pages() answers EACCES (vfio_iommu_type1_pin_pages()), for any
+ * mdev driver on either core.  iommufd's compatibility container pins in
+ * both.  Pinning tests check that refusal in type1v1 mode, once
+ * (pin_refused_by_type1v1), and skip.
+ */
+static bool type1v1_refuses_pins(struct vfio_dev *dev)
+{
+	return dev->mode == VFIO_DEV_TYPE1V1 && !vfio_dev_iommufd(dev);
+}
+
+#define SKIP_IF_NO_PINS(dev)								\
+	do {										\
+		if (type1v1_refuses_pins(dev))						\
+			SKIP(return, "VFIO's type1 v1 pins nothing (EACCES, see "	\
+			     "dma.pin_refused_by_type1v1)");				\
+	} while (0)
 
 /* Run the DMA command CMD at IOVA, a copy of LEN bytes; DMA_STATUS after it. */
 static uint32_t dma_command(struct __test_metadata *_metadata, FIXTURE_DATA(dma) *self,
@@ -1087,8 +1091,18 @@ TEST_F(dma, copy_to_unmapped_iova_fails)
 	expect_copy(_metadata, self, 0, 0);
 }
 
+TEST_F(dma, pin_refused_by_type1v1)
+{
+	if (!type1v1_refuses_pins(&self->s.dev))
+		SKIP(return, "type1v1 mode through VFIO's type1 only");
+	EXPECT_EQ(EACCES, dma_command(_metadata, self, SAMPLE_DMA_PIN, DMA_IOVA, 0))
+		TH_LOG("the pin of a mapped page in a type1 v1 container");
+	EXPECT_EQ(0, bar_get(_metadata, &self->s, SAMPLE_DMA_PINNED));
+}
+
 TEST_F(dma, pin_and_unpin)
 {
+	SKIP_IF_NO_PINS(&self->s.dev);
 	ASSERT_EQ(0, dma_command(_metadata, self, SAMPLE_DMA_PIN, DMA_IOVA + 8, 0))
 		TH_LOG("DMA_STATUS of the pin of a mapped page");
 	EXPECT_EQ(1, bar_get(_metadata, &self->s, SAMPLE_DMA_PINNED));
@@ -1115,7 +1129,9 @@ TEST_F(dma, pin_unmapped_iova_fails)
  * but calls dma_unmap with device_list_lock held, and the unpinning that
  * dma_unmap requires takes iommu->lock: a real inversion, which lockdep
  * reports the first time a pinned page is unmapped, on either core and with
- * any vendor driver.  Such a kernel cannot run the test without that report.
+ * any vendor driver.  Such a kernel cannot run the test without that report
+ * through type1 (type1_inversion_reported()); iommufd (cdev mode, or its
+ * compatibility container) has no such inversion, and runs it.
  */
 static bool lockdep_active(void)
 {
@@ -1134,11 +1150,28 @@ static bool lockdep_active(void)
 	return value != '0';
 }
 
+/* An unmap of a pinned page through type1 would be reported by lockdep. */
+static bool type1_inversion_reported(struct vfio_dev *dev)
+{
+	return !vfio_dev_iommufd(dev) && lockdep_active();
+}
+
+/*
+ * What a pin of IOVA that nothing maps answers: VFIO's type1 says EINVAL,
+ * iommufd ENOENT (iommufd_access_pin_pages(), no area there).  The vendor
+ * API passes VFIO's answer on.
+ */
+static uint32_t unmapped_pin_errno(struct vfio_dev *dev)
+{
+	return vfio_dev_iommufd(dev) ? ENOENT : EINVAL;
+}
+
 TEST_F(dma, unmap_unpins)
 {
 	uint32_t unmaps;
 
-	if (lockdep_active())
+	SKIP_IF_NO_PINS(&self->s.dev);
+	if (type1_inversion_reported(&self->s.dev))
 		SKIP(return, "lockdep reports VFIO type1's own lock inversion on dma_unmap");
 	unmaps = bar_get(_metadata, &self->s, SAMPLE_DMA_UNMAPS);
 	ASSERT_EQ(0, dma_command(_metadata, self, SAMPLE_DMA_PIN, DMA_IOVA + self->page, 0))
@@ -1157,7 +1190,8 @@ TEST_F(dma, unmap_unpins)
 	 * A pin while nothing is mapped fails as VFIO says, and shows the
 	 * vendor API that the unmap is over (Documentation/rust-vendor-driver.rst).
 	 */
-	EXPECT_EQ(EINVAL, dma_command(_metadata, self, SAMPLE_DMA_PIN, DMA_IOVA, 0))
+	EXPECT_EQ(unmapped_pin_errno(&self->s.dev),
+		  dma_command(_metadata, self, SAMPLE_DMA_PIN, DMA_IOVA, 0))
 		TH_LOG("a pin of the unmapped IOVA");
 	/* The IOVA can then be mapped and pinned again. */
 	ASSERT_EQ(0, dma_map(&self->s.dev, self->buf, DMA_IOVA, self->size))
@@ -1175,7 +1209,8 @@ TEST_F(dma, unmap_unpins)
  */
 TEST_F(dma, remap_before_any_pin_refuses_pins_until_unmapped_again)
 {
-	if (lockdep_active())
+	SKIP_IF_NO_PINS(&self->s.dev);
+	if (type1_inversion_reported(&self->s.dev))
 		SKIP(return, "lockdep reports VFIO type1's own lock inversion on dma_unmap");
 	ASSERT_EQ(0, dma_command(_metadata, self, SAMPLE_DMA_PIN, DMA_IOVA, 0));
 	ASSERT_EQ(self->size, dma_unmap(&self->s.dev, DMA_IOVA, self->size))
@@ -1190,7 +1225,8 @@ TEST_F(dma, remap_before_any_pin_refuses_pins_until_unmapped_again)
 	ASSERT_EQ(self->size, dma_unmap(&self->s.dev, DMA_IOVA, self->size))
 		TH_LOG("VFIO_IOMMU_UNMAP_DMA: %s", strerror(errno));
 	self->mapped = false;
-	EXPECT_EQ(EINVAL, dma_command(_metadata, self, SAMPLE_DMA_PIN, DMA_IOVA, 0))
+	EXPECT_EQ(unmapped_pin_errno(&self->s.dev),
+		  dma_command(_metadata, self, SAMPLE_DMA_PIN, DMA_IOVA, 0))
 		TH_LOG("a pin of the unmapped IOVA");
 	ASSERT_EQ(0, dma_map(&self->s.dev, self->buf, DMA_IOVA, self->size));
 	self->mapped = true;
@@ -1215,6 +1251,7 @@ TEST_F(dma, close_unpins)
 {
 	uint32_t unmaps;
 
+	SKIP_IF_NO_PINS(&self->s.dev);
 	ASSERT_EQ(0, dma_command(_metadata, self, SAMPLE_DMA_PIN, DMA_IOVA, 0));
 	ASSERT_EQ(1, bar_get(_metadata, &self->s, SAMPLE_DMA_PINNED));
 	close(self->s.dev.device);
@@ -1232,6 +1269,7 @@ TEST_F(dma, close_unpins)
 
 TEST_F(dma, reset_unpins)
 {
+	SKIP_IF_NO_PINS(&self->s.dev);
 	ASSERT_EQ(0, dma_command(_metadata, self, SAMPLE_DMA_PIN, DMA_IOVA, 0));
 	ASSERT_EQ(0, ioctl(self->s.dev.device, VFIO_DEVICE_RESET))
 		TH_LOG("VFIO_DEVICE_RESET: %s", strerror(errno));
@@ -1239,6 +1277,66 @@ TEST_F(dma, reset_unpins)
 	EXPECT_EQ(0, bar_get(_metadata, &self->s, SAMPLE_DMA_STATUS));
 	EXPECT_EQ(0, bar_get(_metadata, &self->s, SAMPLE_DMA_ADDR_LO));
 	EXPECT_EQ(0, bar_get(_metadata, &self->s, SAMPLE_DMA_LEN));
+}
+
+/*
+ * A VMM maps guest memory from IOVA 0.  A device that leaves its IOAS under
+ * iommufd (its fd closed, which unbinds it, or attached to another IOAS)
+ * gets a dma_unmap of the whole IOVA space (0 and ULONG_MAX: iommufd's
+ * iommufd_access_change_ioas()).  No mapping is being unmapped then: pins
+ * must not stay refused for as long as IOVA 0 is mapped.
+ */
+TEST_F(dma, pin_after_reopen_with_iova_0_mapped)
+{
+	SKIP_IF_NO_PINS(&self->s.dev);
+	ASSERT_EQ(0, dma_map(&self->s.dev, self->buf, 0, self->size))
+		TH_LOG("mapping the buffer at IOVA 0 too: %s", strerror(errno));
+	ASSERT_EQ(0, dma_command(_metadata, self, SAMPLE_DMA_PIN, DMA_IOVA, 0));
+	close(self->s.dev.device);
+	self->s.dev.device = -1;
+	reopen_device(_metadata, &self->s.dev);
+	EXPECT_EQ(0, bar_get(_metadata, &self->s, SAMPLE_DMA_PINNED))
+		TH_LOG("a page stayed pinned after the device was closed");
+	EXPECT_EQ(0, dma_command(_metadata, self, SAMPLE_DMA_PIN, DMA_IOVA, 0))
+		TH_LOG("a pin after the device was closed and opened again, IOVA 0 mapped");
+	EXPECT_EQ(0, dma_command(_metadata, self, SAMPLE_DMA_UNPIN, 0, 0));
+	EXPECT_EQ(self->size, dma_unmap(&self->s.dev, 0, self->size))
+		TH_LOG("unmapping IOVA 0: %s", strerror(errno));
+}
+
+/*
+ * cdev mode: attaching the open device to another IOAS (iommufd's replace)
+ * gives its pins in the old IOAS back, and pins in the new IOAS work.
+ */
+TEST_F(dma, pin_after_attaching_another_ioas)
+{
+	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
+	struct vfio_device_attach_iommufd_pt attach = { .argsz = sizeof(attach) };
+	uint32_t unmaps;
+
+	if (self->s.dev.mode != VFIO_DEV_CDEV)
+		SKIP(return, "cdev mode only: a group's device cannot change its IOAS");
+	ASSERT_EQ(0, dma_command(_metadata, self, SAMPLE_DMA_PIN, DMA_IOVA, 0));
+	unmaps = bar_get(_metadata, &self->s, SAMPLE_DMA_UNMAPS);
+	ASSERT_EQ(0, ioctl(self->s.dev.iommufd, IOMMU_IOAS_ALLOC, &alloc))
+		TH_LOG("IOMMU_IOAS_ALLOC: %s", strerror(errno));
+	/* The buffer at IOVA 0 and at DMA_IOVA of the new IOAS. */
+	self->s.dev.ioas = alloc.out_ioas_id;
+	ASSERT_EQ(0, dma_map(&self->s.dev, self->buf, 0, self->size))
+		TH_LOG("IOMMU_IOAS_MAP at 0: %s", strerror(errno));
+	ASSERT_EQ(0, dma_map(&self->s.dev, self->buf, DMA_IOVA, self->size))
+		TH_LOG("IOMMU_IOAS_MAP at 0x%llx: %s", DMA_IOVA, strerror(errno));
+	attach.pt_id = alloc.out_ioas_id;
+	ASSERT_EQ(0, ioctl(self->s.dev.device, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach))
+		TH_LOG("VFIO_DEVICE_ATTACH_IOMMUFD_PT to another IOAS: %s", strerror(errno));
+	EXPECT_EQ(0, bar_get(_metadata, &self->s, SAMPLE_DMA_PINNED))
+		TH_LOG("the pin in the old IOAS was given back");
+	EXPECT_EQ(unmaps + 1, bar_get(_metadata, &self->s, SAMPLE_DMA_UNMAPS))
+		TH_LOG("the device's dma_unmap was called once, for the old IOAS");
+	EXPECT_EQ(0, dma_command(_metadata, self, SAMPLE_DMA_PIN, DMA_IOVA, 0))
+		TH_LOG("a pin in the new IOAS, IOVA 0 mapped there");
+	EXPECT_EQ(0, dma_command(_metadata, self, SAMPLE_DMA_COPY, DMA_IOVA + 100, 16))
+		TH_LOG("a copy into the new IOAS");
 }
 
 /*
@@ -1261,6 +1359,11 @@ TEST_F(dma, reset_unpins)
  * over.  Unless the API refuses pins of a range that is being unmapped, one
  * device pins during the other's dma_unmap every time, and the kernel dies
  * in the first round.
+ *
+ * Through iommufd (cdev mode, or the compatibility container) the devices
+ * share an IOAS; iommufd refuses pins of an area it is unmapping (EINVAL,
+ * counted as refused), answers ENOENT where nothing is mapped, and retries
+ * its unmap up to 100 times before it warns and fails with EDEADLOCK.
  */
 
 #define RACE_IOVA	0x20000000ULL
@@ -1271,6 +1374,14 @@ struct pinner {
 	pthread_t thread;
 	int device;
 	const volatile bool *stop;
+	/*
+	 * What VFIO answers a pin where nothing is mapped (unmapped_pin_errno()),
+	 * and whether iommufd serves the device: iommufd refuses the pins of an
+	 * area it is unmapping itself, with EINVAL, before the vendor API's
+	 * EAGAIN can (its check of the range finds the area going).
+	 */
+	uint32_t unmapped_errno;
+	bool iommufd;
 	/* DMA_STATUS after each pin command, by answer. */
 	unsigned long pinned, held, refused, unmapped, other;
 	uint32_t other_status;
@@ -1312,8 +1423,10 @@ static void *pinner_run(void *arg)
 			p->held++;	/* the device holds its one pin */
 		else if (status == EAGAIN)
 			p->refused++;	/* the page is being unmapped */
-		else if (status == EINVAL)
+		else if (status == p->unmapped_errno)
 			p->unmapped++;	/* nothing is mapped there */
+		else if (p->iommufd && status == EINVAL)
+			p->refused++;	/* iommufd is unmapping the page */
 		else
 			p->other++, p->other_status = status;
 	}
@@ -1321,35 +1434,22 @@ static void *pinner_run(void *arg)
 }
 
 FIXTURE(unmap_race) {
-	struct vfio_dev dev;	/* the first device, and the container */
-	struct vfio_dev dev2;	/* the second: its group in the same container */
+	struct vfio_dev dev;	/* the first device, and the container or IOAS */
+	struct vfio_dev dev2;	/* the second: in the same container or IOAS */
 	void *buf;
 	size_t page;
 };
 
 FIXTURE_SETUP(unmap_race)
 {
-	char path[PATH_MAX], link[PATH_MAX];
-	ssize_t n;
-
 	self->buf = MAP_FAILED;
-	self->dev.container = self->dev.group = self->dev.device = -1;
-	self->dev2 = self->dev;
+	vfio_dev_init(&self->dev);
+	vfio_dev_init(&self->dev2);
 	if (!getenv("MDEV_UUID2"))
 		return;
 	open_device(_metadata, &self->dev);
-	self->dev2.uuid = getenv("MDEV_UUID2");
-	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/iommu_group", self->dev2.uuid);
-	n = readlink(path, link, sizeof(link) - 1);
-	ASSERT_LT(0, n) TH_LOG("%s: %s", path, strerror(errno));
-	link[n] = '\0';
-	snprintf(path, sizeof(path), "/dev/vfio/%s", strrchr(link, '/') + 1);
-	self->dev2.group = open(path, O_RDWR);
-	ASSERT_LE(0, self->dev2.group) TH_LOG("%s: %s", path, strerror(errno));
-	ASSERT_EQ(0, ioctl(self->dev2.group, VFIO_GROUP_SET_CONTAINER, &self->dev.container))
-		TH_LOG("VFIO_GROUP_SET_CONTAINER (the second device's group): %s",
-		       strerror(errno));
-	reopen_device(_metadata, &self->dev2);
+	ASSERT_EQ(0, vfio_dev_open_beside(&self->dev2, getenv("MDEV_UUID2"), &self->dev))
+		TH_LOG("the second device: %s", self->dev2.why);
 	self->page = sysconf(_SC_PAGESIZE);
 	self->buf = mmap(NULL, self->page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
 			 -1, 0);
@@ -1358,10 +1458,7 @@ FIXTURE_SETUP(unmap_race)
 
 FIXTURE_TEARDOWN(unmap_race)
 {
-	if (self->dev2.device >= 0)
-		close(self->dev2.device);
-	if (self->dev2.group >= 0)
-		close(self->dev2.group);
+	vfio_dev_close(&self->dev2);
 	vfio_dev_close(&self->dev);
 	if (self->buf != MAP_FAILED)
 		munmap(self->buf, self->page);
@@ -1372,14 +1469,19 @@ TEST_F(unmap_race, pins_of_a_page_being_unmapped_wait)
 	unsigned long rounds = env_ulong("MDEV_RACE_ROUNDS"), round, contested = 0;
 	volatile bool stop = false;
 	struct pinner pinners[2] = {
-		{ .device = self->dev.device, .stop = &stop },
-		{ .device = self->dev2.device, .stop = &stop },
+		{ .device = self->dev.device, .stop = &stop,
+		  .unmapped_errno = unmapped_pin_errno(&self->dev),
+		  .iommufd = vfio_dev_iommufd(&self->dev) },
+		{ .device = self->dev2.device, .stop = &stop,
+		  .unmapped_errno = unmapped_pin_errno(&self->dev),
+		  .iommufd = vfio_dev_iommufd(&self->dev) },
 	};
 	uint32_t unmaps_before[2];
 	int i;
 
 	if (!getenv("MDEV_UUID2") || !rounds)
 		SKIP(return, "make stress runs it (unmap_race.sh sets MDEV_UUID2 and MDEV_RACE_ROUNDS)");
+	SKIP_IF_NO_PINS(&self->dev);
 	for (i = 0; i < 2; i++) {
 		unmaps_before[i] = reg_read(pinners[i].device, SAMPLE_DMA_UNMAPS);
 		ASSERT_EQ(0, reg_write(pinners[i].device, SAMPLE_DMA_ADDR_LO, (uint32_t)RACE_IOVA));

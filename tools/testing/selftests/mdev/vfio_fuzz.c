@@ -219,24 +219,12 @@ static void fuzz_dma(void)
 	uint64_t iova = 4096ull * below(8);
 
 	switch (below(3)) {
-	case 0: {
-		struct vfio_iommu_type1_dma_map map = {
-			.argsz = sizeof(map),
-			.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
-			.vaddr = (uintptr_t)dma_page, .iova = iova, .size = 4096,
-		};
-
-		count(K_DMA, ioctl(dev.container, VFIO_IOMMU_MAP_DMA, &map));
+	case 0:
+		count(K_DMA, vfio_dev_dma_map(&dev, dma_page, iova, 4096));
 		break;
-	}
-	case 1: {
-		struct vfio_iommu_type1_dma_unmap unmap = {
-			.argsz = sizeof(unmap), .iova = iova, .size = 4096 * (1 + below(2)),
-		};
-
-		count(K_DMA, ioctl(dev.container, VFIO_IOMMU_UNMAP_DMA, &unmap));
+	case 1:
+		count(K_DMA, vfio_dev_dma_unmap(&dev, iova, 4096 * (1 + below(2))) < 0 ? -1 : 0);
 		break;
-	}
 	default: {
 		/* A BAR0 register: the sample's DMA address, length and command. */
 		uint32_t value = below(2) ? iova + below(4096) : edgy();

@@ -22,7 +22,8 @@
 # fails, and the diff is printed.
 #
 # As in vfio_mtty.sh, the points of the client's harness become this test's,
-# named "<type>: mdpy_client: <test>", all printed at the end.
+# named "<mode>: <type>: mdpy_client: <test>", all printed at the end, and
+# the clients run in each IOMMU mode of MDEV_VFIO_MODES (default type1v2).
 
 . ./mdev_lib.sh
 
@@ -35,12 +36,15 @@ OUT=/tmp/vfio_mdpy.out
 # mdpy_client --trace on a fresh device of VENDOR's TYPE (the C mdpy answers
 # GET_IRQ_INFO differently before the first GET_INFO, and the framebuffer
 # and BAR0 keep what the trace writes), then run mdpy_client's harness on
-# another.  ENV (NAME=VALUE) goes to the client's environment.
+# another.  ENV (NAME=VALUE) goes to the client's environment.  The IOMMU
+# mode is $MODE, named $MN in the points.
 run_type() {
 	vendor=$1 type=$2 width=$3 height=$4
 	shift 4
 	dir=$(readlink -f "$MDEV_CLASS/$vendor")/mdev_supported_types/$type
-	trace=/tmp/mdpy-trace.$type
+	trace=/tmp/mdpy-trace.$MODE.$type
+	set -- MDEV_VFIO_MODE="$MODE" "$@"
+	type="$MN: $type"
 
 	uuid=$(new_device "$dir" "$type") || return 1
 	env MDEV_UUID="$uuid" MDEV_MDPY_WIDTH="$width" MDEV_MDPY_HEIGHT="$height" "$@" \
@@ -65,18 +69,23 @@ run_type() {
 }
 
 # run_types VENDOR [ENV...]: run_type for each type (name, width, height),
-# one after the other: unlike mtty's, mdpy's clients never wait.
+# one after the other: unlike mtty's, mdpy's clients never wait.  In each
+# mode of $MODES.
 run_types() {
 	vendor=$1
 	shift
-	for t in vga,640,480 xga,1024,768 hd,1920,1080; do
-		size=${t#*,}
-		run_type "$vendor" "$vendor-${t%%,*}" "${size%,*}" "${size#*,}" "$@"
+	for MODE in $MODES; do
+		MN=$(vfio_mode_name "$MODE")
+		for t in vga,640,480 xga,1024,768 hd,1920,1080; do
+			size=${t#*,}
+			run_type "$vendor" "$vendor-${t%%,*}" "${size%,*}" "${size#*,}" "$@"
+		done
 	done
 }
 
 unload_all
 load_vendor mdpy >/dev/null || { ktap_print_header; ktap_exit_fail_msg "cannot load mdpy on $(core_desc)"; }
+MODES=$(vfio_modes_here)
 rm -f /tmp/mdpy-trace.*
 run_types mdpy
 
@@ -87,11 +96,13 @@ elif ! load_vendor mdpy_rs > $OUT; then
 	point fail "mdpy_rs loads on $(core_desc)"
 else
 	run_types mdpy_rs MDEV_MDPY_STRICT=1
-	for name in vga xga hd; do
-		[ -e /tmp/mdpy-trace.mdpy_rs-$name ] &&
-			compare_traces $ALLOWED /tmp/mdpy-trace.mdpy-$name \
-				/tmp/mdpy-trace.mdpy_rs-$name \
-				"mdpy_rs-$name: the transcript equals mdpy-$name's, but for the allowed differences"
+	for MODE in $MODES; do
+		for name in vga xga hd; do
+			t=/tmp/mdpy-trace.$MODE
+			[ -e $t.mdpy_rs-$name ] &&
+				compare_traces $ALLOWED $t.mdpy-$name $t.mdpy_rs-$name \
+					"$(vfio_mode_name "$MODE"): mdpy_rs-$name: the transcript equals mdpy-$name's, but for the allowed differences"
+		done
 	done
 	unload_module mdpy_rs
 fi

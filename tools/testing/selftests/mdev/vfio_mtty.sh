@@ -8,6 +8,10 @@
 # fixture vfio_mdev and mtty_client, which checks mtty's device in detail
 # (see mtty_client.c).  The two types run at the same time.
 #
+# The clients run in each IOMMU mode of MDEV_VFIO_MODES (mdev_lib.sh,
+# vfio_modes_here; default type1v2), one mode after the other; a mode the
+# kernel lacks is a skipped point.
+#
 # Then, if it was built, the same for mtty_rs, the Rust port of mtty (types
 # mtty_rs-1 and mtty_rs-2), whose transcripts must equal the C mtty's but
 # for the differences listed in mtty_trace.allowed; any other difference
@@ -32,13 +36,16 @@ OUT=/tmp/vfio_mtty.out
 # on a fresh device of VENDOR's TYPE (mtty answers some ioctls differently
 # before the first GET_INFO, and some writes of the trace stay for the
 # device's lifetime), then run vfio_client's generic fixture and mtty_client
-# on another.  ENV (NAME=VALUE) goes to the clients' environment.
+# on another.  ENV (NAME=VALUE) goes to the clients' environment.  The
+# IOMMU mode is $MODE, named $MN in the points.
 run_type() {
 	vendor=$1 type=$2
 	shift 2
 	ports=${type##*-}
 	dir=$(readlink -f "$MDEV_CLASS/$vendor")/mdev_supported_types/$type
-	trace=/tmp/mtty-trace.$type
+	trace=/tmp/mtty-trace.$MODE.$type
+	set -- MDEV_VFIO_MODE="$MODE" "$@"
+	type="$MN: $type"
 
 	uuid=$(new_device "$dir" "$type") || return 1
 	env MDEV_UUID="$uuid" MDEV_MTTY_PORTS="$ports" "$@" ./mtty_client --trace > "$trace" 2> $OUT
@@ -86,10 +93,19 @@ run_types() {
 	done
 }
 
+# run_modes VENDOR TYPE... [-- ENV...]: run_types in each mode of $MODES.
+run_modes() {
+	for MODE in $MODES; do
+		MN=$(vfio_mode_name "$MODE")
+		run_types "$@"
+	done
+}
+
 unload_all
 load_vendor mtty >/dev/null || { ktap_print_header; ktap_exit_fail_msg "cannot load mtty on $(core_desc)"; }
+MODES=$(vfio_modes_here)
 rm -f /tmp/mtty-trace.*
-run_types mtty mtty-1 mtty-2
+run_modes mtty mtty-1 mtty-2
 
 if [ -z "$(module_path mtty_rs)" ]; then
 	point skip "mtty_rs is not built"
@@ -99,11 +115,14 @@ elif ! load_vendor mtty_rs > $OUT; then
 else
 	# The port is held to what mtty should do: every access outside a
 	# region fails (see mtty_client.c, past_region_end).
-	run_types mtty_rs mtty_rs-1 mtty_rs-2 -- MDEV_MTTY_STRICT_BOUNDS=1
-	for n in 1 2; do
-		[ -e /tmp/mtty-trace.mtty_rs-$n ] &&
-			compare_traces $ALLOWED /tmp/mtty-trace.mtty-$n /tmp/mtty-trace.mtty_rs-$n \
-				"mtty_rs-$n: the transcript equals mtty-$n's, but for the allowed differences"
+	run_modes mtty_rs mtty_rs-1 mtty_rs-2 -- MDEV_MTTY_STRICT_BOUNDS=1
+	for MODE in $MODES; do
+		for n in 1 2; do
+			t=/tmp/mtty-trace.$MODE
+			[ -e $t.mtty_rs-$n ] &&
+				compare_traces $ALLOWED $t.mtty-$n $t.mtty_rs-$n \
+					"$(vfio_mode_name "$MODE"): mtty_rs-$n: the transcript equals mtty-$n's, but for the allowed differences"
+		done
 	done
 	unload_module mtty_rs
 fi
