@@ -6,7 +6,10 @@
 # vendor driver (C mtty, mtty_rs, C mdpy, mdpy_rs, mbochs, and the Rust
 # sample), through the type1 container with Debian 12's QEMU 7.2, and
 # through iommufd with Debian 13's QEMU 10 (installed into the Debian root
-# of make check-debian, which is made if missing).
+# of make check-debian, which is made if missing); and, in the same guests,
+# the VFIO client tests in the IOMMU modes make check leaves out, then
+# through iommufd's compatibility container on the KCSAN kernel
+# (iommu-modes.sh).
 # `make vmm-guest` (vmm.sh --guest): the same guests boot an inner machine
 # instead, whose own kernel drivers drive the devices (vmm_guest.sh).
 # Ends with one line "N passed, N failed, N skipped"; exits non-zero on any
@@ -51,7 +54,12 @@ if [ "$what" = guest ]; then
 	export MDEV_TESTS=vmm_guest.sh,splat_check.sh MDEV_VMM_GUEST=1
 	name=vmm-guest
 else
-	export MDEV_TESTS=vmm.sh,splat_check.sh MDEV_VMM_DRIVERS=${MDEV_VMM_DRIVERS:-mtty,mtty_rs,mdpy,mdpy_rs,mbochs,sample}
+	# The same guests run the VFIO client tests in the IOMMU modes that
+	# make check leaves out (type1v1, cdev with iommufd; iommu-modes.sh
+	# then runs iommufd's compatibility container on the KCSAN kernel).
+	export MDEV_TESTS=vmm.sh,vfio_mtty.sh,vfio_mdpy.sh,vfio_sample.sh,splat_check.sh
+	export MDEV_VMM_DRIVERS=${MDEV_VMM_DRIVERS:-mtty,mtty_rs,mdpy,mdpy_rs,mbochs,sample}
+	export MDEV_VFIO_MODES=${MDEV_VFIO_MODES:-type1v1,cdev}
 	name=vmm
 fi
 cores=${MDEV_CORE:-rust c}
@@ -68,4 +76,10 @@ for core in $cores; do
 	totals_add_summary "$out/$core" "the $core run"
 done
 echo "$name: both cores in $(( $(date +%s) - start )) s"
+if [ "$what" = qtest ] && [ -z "${MDEV_CORE:-}" ]; then
+	echo "=== the VFIO clients through iommufd's compatibility container (KCSAN kernel) ==="
+	MDEV_IOMMU_TEST_MODES="" "$VM/iommu-modes.sh" > "$out/compat" 2>&1 || true
+	cat "$out/compat"
+	totals_add_summary "$out/compat" "iommu-modes.sh"
+fi
 totals_print
