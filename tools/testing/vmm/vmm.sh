@@ -78,7 +78,11 @@ done
 echo "$name: both cores in $(( $(date +%s) - start )) s"
 if [ "$what" = qtest ] && [ -z "${MDEV_CORE:-}" ]; then
 	echo "=== the VFIO clients through iommufd's compatibility container (KCSAN kernel) ==="
-	MDEV_IOMMU_TEST_MODES="" "$VM/iommu-modes.sh" > "$out/compat" 2>&1 || true
+	# mdpy's client is left out there: mdpy does no DMA, so the mode only
+	# changes how the device is opened, which mtty's and the sample's
+	# clients check; the KCSAN kernel's guests are the slowest of all.
+	MDEV_IOMMU_TEST_MODES="" MDEV_IOMMU_TESTS=vfio_mtty.sh,vfio_sample.sh,splat_check.sh \
+		"$VM/iommu-modes.sh" > "$out/compat" 2>&1 || true
 	cat "$out/compat"
 	totals_add_summary "$out/compat" "iommu-modes.sh"
 fi
