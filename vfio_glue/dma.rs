@@ -348,8 +348,9 @@ impl<T: DeviceOps> Device<T> {
     ///
     /// Fails with `EINVAL` unless the device is open, with `EINVAL` (type1)
     /// or `ENOENT` (iommufd) if some of the range is not mapped, with
-    /// `EFAULT` if the memory behind it cannot be read. VFIO copies mapping by mapping, so a failed copy may have done
-    /// the part before the first byte that is not mapped. May sleep.
+    /// `EFAULT` if the memory behind it cannot be read. VFIO copies mapping
+    /// by mapping, so a failed copy may have done the part before the first
+    /// byte that is not mapped. May sleep.
     pub fn dma_read(&self, iova: u64, data: &mut [u8]) -> Result {
         // SAFETY: `data` is a mutable slice, valid for writes of its length.
         unsafe { self.dma_rw(iova, data.as_mut_ptr(), data.len(), false) }
