@@ -40,6 +40,24 @@ driver_info() {
 	esac
 }
 
+# qemu_run LABEL TRACE [ENV...]: run_driver's devices (two, and for mdpy a
+# display device, which QEMU keeps until it quits: vmm_qtest.c) of $dir,
+# through vmm_qtest with ENV, its points named LABEL and its transcript
+# in TRACE; then the display device is removed.
+qemu_run() {
+	label=$1 trace=$2
+	shift 2
+	u1=$(new_device "$dir" "$label: $type") || return 1
+	u2=$(new_device "$dir" "$label: $type") || return 1
+	u3=""
+	[ "$role" = mdpy ] && { u3=$(new_device "$dir" "$label: $type") || return 1; }
+	run_harness "$label" env MDEV_VMM_DRIVER="$role" MDEV_UUID="$u1" MDEV_UUID2="$u2" \
+		MDEV_UUID3="$u3" MDEV_PCI_ID="$id" MDEV_MTTY_PORTS="$ports" MDEV_VMM_REQUEST="$request" \
+		MDEV_VMM_TRACE="$trace" "$@" ./vmm_qtest
+	[ -z "$u3" ] || check "$label: the display device's remove succeeds once QEMU has quit" \
+		OK "$(remove "$u3")"
+}
+
 # run_driver DRIVER: its devices through QEMU; the transcript goes to
 # /tmp/vmm-trace.DRIVER.
 run_driver() {
@@ -56,29 +74,13 @@ run_driver() {
 		return
 	fi
 	dir=$(readlink -f "$MDEV_CLASS/$vendor")/mdev_supported_types/$type
-	u1=$(new_device "$dir" "$name: $type") || return
-	u2=$(new_device "$dir" "$name: $type") || return
-	# A display device too, which QEMU keeps until it quits (vmm_qtest.c).
-	u3=""
-	[ "$role" = mdpy ] && { u3=$(new_device "$dir" "$name: $type") || return; }
-	run_harness "$name" env MDEV_VMM_DRIVER="$role" MDEV_UUID="$u1" MDEV_UUID2="$u2" MDEV_UUID3="$u3" \
-		MDEV_PCI_ID="$id" MDEV_MTTY_PORTS="$ports" MDEV_VMM_REQUEST="$request" \
-		MDEV_VMM_TRACE=/tmp/vmm-trace."$name" ./vmm_qtest
-	[ -z "$u3" ] || check "$name: the display device's remove succeeds once QEMU has quit" OK "$(remove "$u3")"
+	qemu_run "$name" /tmp/vmm-trace."$name" || return
 	# The same through iommufd, where the guest has a QEMU with that
 	# backend (make vmm: qemu-new, from Debian trixie) and the kernel the
 	# VFIO device cdev.
 	if [ -n "$IOMMUFD_QEMU" ]; then
-		u1=$(new_device "$dir" "$name: $type") || return
-		u2=$(new_device "$dir" "$name: $type") || return
-		u3=""
-		[ "$role" = mdpy ] && { u3=$(new_device "$dir" "$name: $type") || return; }
-		run_harness "$name (iommufd)" env MDEV_VMM_DRIVER="$role" MDEV_UUID="$u1" MDEV_UUID2="$u2" \
-			MDEV_UUID3="$u3" MDEV_PCI_ID="$id" MDEV_MTTY_PORTS="$ports" MDEV_VMM_REQUEST="$request" \
-			MDEV_VMM_TRACE=/tmp/vmm-trace-iommufd."$name" MDEV_VMM_QEMU="$IOMMUFD_QEMU" \
-			MDEV_VMM_IOMMUFD=1 ./vmm_qtest
-		[ -z "$u3" ] || check "$name (iommufd): the display device's remove succeeds once QEMU has quit" \
-			OK "$(remove "$u3")"
+		qemu_run "$name (iommufd)" /tmp/vmm-trace-iommufd."$name" \
+			MDEV_VMM_QEMU="$IOMMUFD_QEMU" MDEV_VMM_IOMMUFD=1 || return
 		compare_traces ./vmm_trace.allowed /tmp/vmm-trace."$name" /tmp/vmm-trace-iommufd."$name" \
 			"$name (iommufd): the guest sees the same as through the type1 container"
 	fi
