@@ -32,9 +32,12 @@ ln -sf /proc/self/fd/2 /dev/stderr
 mkdir -p /run && mount -t tmpfs tmpfs /run
 export MDEV_CORE=${MDEV_CORE:-rust}
 # Whether kobject releases are delayed (the stress kernel), for mdev_lib.sh's
-# kobject_release_delayed: reading /proc/kallsyms is slow under TCG.
-MDEV_KOBJECT_RELEASE_DELAYED=no
-grep -q ' kobject_delayed_cleanup$' /proc/kallsyms && MDEV_KOBJECT_RELEASE_DELAYED=yes
+# kobject_release_delayed: reading /proc/kallsyms is slow under TCG, so
+# run-vm.sh passes it when the kernel's .config is at hand.
+if [ -z "${MDEV_KOBJECT_RELEASE_DELAYED:-}" ]; then
+	MDEV_KOBJECT_RELEASE_DELAYED=no
+	grep -q ' kobject_delayed_cleanup$' /proc/kallsyms && MDEV_KOBJECT_RELEASE_DELAYED=yes
+fi
 export MDEV_KOBJECT_RELEASE_DELAYED
 export HOME=/root
 

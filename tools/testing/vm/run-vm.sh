@@ -53,6 +53,16 @@ echo "run-vm: booting $KERNEL (core=$CORE, mode=$MODE, timeout ${TIMEOUT}s); con
 # command line splits at spaces), the real-VMM tests' settings (MDEV_VMM_*)
 # and a choice of tests reach the guest's /init as environment variables.
 bench_env=$(env | grep -E '^(MDEV_BENCH_[A-Z]+|MDEV_STORM_[A-Z_]+|MDEV_FUZZ_[A-Z]+|MDEV_RACE_[A-Z_]+|MDEV_SWEEP_[A-Z]+|MDEV_VMM_[A-Z]+|MDEV_VFIO_MODES|MDEV_TESTS|MDEV_TEST_TIMEOUT)=[^ ]*$' | sort | tr '\n' ' ' || true)
+# Whether the kernel delays kobject releases (the stress kernel), from its
+# build's .config: the guest's own way, a grep of /proc/kallsyms, takes it
+# seconds under TCG.  Debian's kernel has no build beside it: the guest
+# looks then.
+config=$(dirname "$KERNEL")/../../../.config
+if [ -f "$config" ]; then
+	delayed=no
+	grep -q '^CONFIG_DEBUG_KOBJECT_RELEASE=y' "$config" && delayed=yes
+	bench_env="$bench_env MDEV_KOBJECT_RELEASE_DELAYED=$delayed"
+fi
 set +e
 # Two vCPUs, each its own host thread (multi-threaded TCG): the concurrency
 # figures of make bench depend on it, so it is asked for, not assumed.
