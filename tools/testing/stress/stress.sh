@@ -16,6 +16,9 @@
 #   both cores, stress kernel: the unmap race, pins of a page that type1 is
 #       unmapping (MDEV_RACE_ROUNDS unmaps, 50); a verdict on each core,
 #       since the Rust sample and its vendor API are what it checks.
+#   both cores, KCSAN kernel: the VFIO clients of mtty and the sample
+#       through iommufd's compatibility container (vfio_mtty.sh,
+#       vfio_sample.sh); a verdict on each core.
 #
 # The two kernels are built with LLVM on first use and cached.  Sizes:
 # MDEV_STORM_OPS (20000), MDEV_STORM_WRITERS (4), MDEV_STORM_POOL (256),
@@ -103,8 +106,14 @@ MDEV_STORM_POOL=${MDEV_KCSAN_POOL:-128} run kcsan c "$KB_KCSAN" "$IMG_KCSAN" \
 wait
 run stress c "$KB_STRESS" "$IMG_STRESS" storm.sh,splat_check.sh &
 MDEV_FUZZ_DRIVERS=c run fuzzc rust "$KB_STRESS" "$IMG_STRESS" fuzz.sh,splat_check.sh &
-# The Rust core's benchmark figures, for the report below only.
-run kcsan rust "$KB_KCSAN" "$IMG_KCSAN" bench_smoke.sh &
+# The Rust core's benchmark figures, for the report below only; and the
+# VFIO clients through iommufd's compatibility container (the KCSAN kernel
+# has it instead of VFIO's type1 container): mtty's and the sample's, whose
+# devices pin and DMA; mdpy does no DMA, so the mode would only change how
+# its device is opened, which those two check.  The C core's run of them is
+# in the next group, where a CPU is free.
+COMPAT_TESTS=vfio_mtty.sh,vfio_sample.sh
+run kcsan rust "$KB_KCSAN" "$IMG_KCSAN" bench_smoke.sh,$COMPAT_TESTS,splat_check.sh &
 wait
 # The unmap race in guests of its own: it turns lockdep's dependency checking
 # off (type1's own inversion, see unmap_race.sh) and panics on an oops.  The
@@ -122,6 +131,7 @@ MDEV_VFIO_MODES=${MDEV_RACE_MODES:-type1v2,cdev} run race c "$KB_STRESS" "$IMG_S
 # too: make check fails only every third of those), and the errnos during
 # unregistration with the unregister_delay_ms hook.
 run faults rust "$KB_STRESS" "$IMG_STRESS" unreg_errno.sh,fault_injection.sh,splat_check.sh &
+run compat c "$KB_KCSAN" "$IMG_KCSAN" $COMPAT_TESTS,splat_check.sh &
 wait
 
 # --- The verdict: the Rust core on the stress kernel -------------------------
@@ -135,6 +145,13 @@ echo "=== the unmap race (stress kernel): pins of a page that type1 is unmapping
 for core in rust c; do
 	grep -E '^(not )?ok |^# (not )?ok |^# # |kernel BUG' "$(log race $core)" | sed "s/^/  $core | /" | sed -n '1,20p'
 	totals_add_summary "$(out race $core)" "the unmap race on the $core core"
+done
+echo "=== the VFIO clients through iommufd's compatibility container (KCSAN kernel) ==="
+for r in "kcsan rust" "compat c"; do
+	set -- $r
+	grep -E '^(not )?ok |^# (not )?ok |^# # ' "$(log "$1" "$2")" | grep -E 'compat|^(not )?ok ' |
+		sed "s/^/  $2 | /" | sed -n '1,12p'
+	totals_add_summary "$(out "$1" "$2")" "the compatibility container on the $2 core"
 done
 echo "=== malformed input: the Rust core's table (stress kernel) against the C core's (KCSAN kernel) ==="
 if "$VM/compare-tables.sh" "$(log stress rust)" "$(log kcsan c)"; then

@@ -7,9 +7,9 @@
 # sample), through the type1 container with Debian 12's QEMU 7.2, and
 # through iommufd with Debian 13's QEMU 10 (installed into the Debian root
 # of make check-debian, which is made if missing); and, in the same guests,
-# the VFIO client tests in the IOMMU modes make check leaves out, then
-# through iommufd's compatibility container on the KCSAN kernel
-# (iommu-modes.sh).
+# the VFIO client tests in the IOMMU modes make check leaves out (make
+# stress runs them through iommufd's compatibility container, on its KCSAN
+# kernel).
 # `make vmm-guest` (vmm.sh --guest): the same guests boot an inner machine
 # instead, whose own kernel drivers drive the devices (vmm_guest.sh).
 # Ends with one line "N passed, N failed, N skipped"; exits non-zero on any
@@ -55,8 +55,7 @@ if [ "$what" = guest ]; then
 	name=vmm-guest
 else
 	# The same guests run the VFIO client tests in the IOMMU modes that
-	# make check leaves out (type1v1, cdev with iommufd; iommu-modes.sh
-	# then runs iommufd's compatibility container on the KCSAN kernel).
+	# make check leaves out (type1v1, cdev with iommufd).
 	export MDEV_TESTS=vmm.sh,vfio_mtty.sh,vfio_mdpy.sh,vfio_sample.sh,splat_check.sh
 	export MDEV_VMM_DRIVERS=${MDEV_VMM_DRIVERS:-mtty,mtty_rs,mdpy,mdpy_rs,mbochs,sample}
 	export MDEV_VFIO_MODES=${MDEV_VFIO_MODES:-type1v1,cdev}
@@ -76,14 +75,4 @@ for core in $cores; do
 	totals_add_summary "$out/$core" "the $core run"
 done
 echo "$name: both cores in $(( $(date +%s) - start )) s"
-if [ "$what" = qtest ] && [ -z "${MDEV_CORE:-}" ]; then
-	echo "=== the VFIO clients through iommufd's compatibility container (KCSAN kernel) ==="
-	# mdpy's client is left out there: mdpy does no DMA, so the mode only
-	# changes how the device is opened, which mtty's and the sample's
-	# clients check; the KCSAN kernel's guests are the slowest of all.
-	MDEV_IOMMU_TEST_MODES="" MDEV_IOMMU_TESTS=vfio_mtty.sh,vfio_sample.sh,splat_check.sh \
-		"$VM/iommu-modes.sh" > "$out/compat" 2>&1 || true
-	cat "$out/compat"
-	totals_add_summary "$out/compat" "iommu-modes.sh"
-fi
 totals_print
