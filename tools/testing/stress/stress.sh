@@ -128,7 +128,7 @@ MDEV_VFIO_MODES=${MDEV_RACE_MODES:-type1v2,cdev} run race rust "$KB_STRESS" "$IM
 MDEV_VFIO_MODES=${MDEV_RACE_MODES:-type1v2,cdev} run race c "$KB_STRESS" "$IMG_STRESS" unmap_race.sh &
 # Beside them, the Rust core's error paths, part of the verdict: every
 # allocation of a create and a remove failed in turn (the Rust sample's
-# too: make check fails only every third of those), and the errnos during
+# too: make check fails only every fifth of those), and the errnos during
 # unregistration with the unregister_delay_ms hook.
 run faults rust "$KB_STRESS" "$IMG_STRESS" unreg_errno.sh,fault_injection.sh,splat_check.sh &
 run compat c "$KB_KCSAN" "$IMG_KCSAN" $COMPAT_TESTS,splat_check.sh &

@@ -38,11 +38,11 @@ selftest_pid=$!
 # guest 70 to 100 s whatever its size (Documentation/testing.rst), so it
 # runs in make stress only, on both of its kernels.
 cores=${MDEV_CORE:-rust c}
-# fault_injection.sh fails every third allocation of the Rust sample's
-# create here, from an offset that changes each day; make stress fails them
-# all.
-export MDEV_SWEEP_STRIDE=${MDEV_SWEEP_STRIDE:-3}
-export MDEV_SWEEP_START=${MDEV_SWEEP_START:-$(( $(date +%s) / 86400 % 3 + 1 ))}
+# fault_injection.sh fails every fifth allocation of the Rust sample's
+# create here, from an offset that changes each day (all of them in five
+# days); make stress fails them all.
+export MDEV_SWEEP_STRIDE=${MDEV_SWEEP_STRIDE:-5}
+export MDEV_SWEEP_START=${MDEV_SWEEP_START:-$(( $(date +%s) / 86400 % 5 + 1 ))}
 for core in $cores; do
 	storm_ops=${MDEV_STORM_OPS:-}
 	[ "$core" = c ] && storm_ops=${MDEV_STORM_OPS:-0}

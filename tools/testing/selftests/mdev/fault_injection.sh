@@ -11,7 +11,7 @@
 #
 # The sample's sweep is the long one (about 130 allocations, each a create
 # of a VFIO device).  MDEV_SWEEP_STRIDE=k fails only every k-th of them,
-# from MDEV_SWEEP_START: make check takes every third, from an offset that
+# from MDEV_SWEEP_START: make check takes every fifth, from an offset that
 # changes each day, and make stress sweeps them all on the KASAN kernel.
 
 . ./mdev_lib.sh
