@@ -76,7 +76,7 @@ else
 fi
 
 run() { # NAME CORE KBUILD INITRD TESTS
-	MDEV_TESTS=$5 MDEV_TEST_TIMEOUT=${MDEV_STRESS_TIMEOUT:-2400} "$VM/run-vm.sh" --core "$2" --quiet --timeout "${MDEV_STRESS_TIMEOUT:-2400}" \
+	MDEV_TESTS=$5 MDEV_TEST_TIMEOUT=${MDEV_STRESS_TIMEOUT:-3000} "$VM/run-vm.sh" --core "$2" --quiet --timeout "${MDEV_STRESS_TIMEOUT:-3000}" \
 		--kernel "$3/arch/x86/boot/bzImage" --initrd "$4" --name "$1" > "$(out "$1" "$2")" 2>&1 || true
 }
 log() { echo "$CACHE/run/console-$1-tests-$2.log"; }
@@ -92,29 +92,42 @@ export MDEV_FUZZ_CALLS=${MDEV_FUZZ_CALLS:-3000} MDEV_FUZZ_SEED=$MDEV_STORM_SEED
 # kernel only: with delayed kobject releases (the stress kernel) the C
 # samples stay loaded after the storm, and so does the core they use.
 export MDEV_BENCH_SMOKE=1
-# Two guests side by side (one per host CPU), then two more.  The C core's
-# malformed-input table comes from the KCSAN kernel: on the stress kernel the
-# C core does not get that far (Documentation/testing.rst).
+# The guests are queued, the longest first, and start as soon as fewer than
+# MDEV_STRESS_SLOTS (3) run: many of their tests wait (delayed releases,
+# reloads, interrupts that must not come) rather than compute, so a third
+# guest fills the host's two CPUs, where two groups of guests one after the
+# other left one idle while the longer guest of each group finished.
+SLOTS=${MDEV_STRESS_SLOTS:-3}
+start() { # start COMMAND: run the shell COMMAND once a slot is free
+	while [ "$(jobs -rp | wc -l)" -ge "$SLOTS" ]; do
+		wait -n || true
+	done
+	eval "$1" &
+}
+# The C core's malformed-input table comes from the KCSAN kernel: on the
+# stress kernel the C core does not get that far (Documentation/testing.rst).
 # The verdict run must do work: at least 2,000 successful creates and as
 # many successful removes (storm.sh fails below it).
-MDEV_STORM_MIN_OK=${MDEV_STORM_MIN_OK:-2000} run stress rust "$KB_STRESS" "$IMG_STRESS" "$TESTS" &
+start 'MDEV_STORM_MIN_OK=${MDEV_STORM_MIN_OK:-2000} run stress rust "$KB_STRESS" "$IMG_STRESS" "$TESTS"'
 # The C core orphans a small pool of UUIDs within seconds (EAGAIN deletes
 # the remove file), after which it only answers EEXIST and ENOENT; a larger
 # pool keeps its creates and removes, and so KCSAN's chances, going.
-MDEV_STORM_POOL=${MDEV_KCSAN_POOL:-128} run kcsan c "$KB_KCSAN" "$IMG_KCSAN" \
-	storm.sh,malformed_input.sh,bench_smoke.sh,fuzz.sh,splat_check.sh &
-wait
-run stress c "$KB_STRESS" "$IMG_STRESS" storm.sh,splat_check.sh &
-MDEV_FUZZ_DRIVERS=c run fuzzc rust "$KB_STRESS" "$IMG_STRESS" fuzz.sh,splat_check.sh &
+start 'MDEV_STORM_POOL=${MDEV_KCSAN_POOL:-128} run kcsan c "$KB_KCSAN" "$IMG_KCSAN" \
+	storm.sh,malformed_input.sh,bench_smoke.sh,fuzz.sh,splat_check.sh'
+# The Rust core's error paths, part of the verdict: every allocation of a
+# create and a remove failed in turn (the Rust sample's too: make check
+# fails only every fifth of those), and the errnos during unregistration
+# with the unregister_delay_ms hook.
+start 'run faults rust "$KB_STRESS" "$IMG_STRESS" unreg_errno.sh,fault_injection.sh,splat_check.sh'
+start 'MDEV_FUZZ_DRIVERS=c run fuzzc rust "$KB_STRESS" "$IMG_STRESS" fuzz.sh,splat_check.sh'
 # The Rust core's benchmark figures, for the report below only; and the
 # VFIO clients through iommufd's compatibility container (the KCSAN kernel
 # has it instead of VFIO's type1 container): mtty's and the sample's, whose
 # devices pin and DMA; mdpy does no DMA, so the mode would only change how
-# its device is opened, which those two check.  The C core's run of them is
-# in the next group, where a CPU is free.
+# its device is opened, which those two check.
 COMPAT_TESTS=vfio_mtty.sh,vfio_sample.sh
-run kcsan rust "$KB_KCSAN" "$IMG_KCSAN" bench_smoke.sh,$COMPAT_TESTS,splat_check.sh &
-wait
+start 'run kcsan rust "$KB_KCSAN" "$IMG_KCSAN" bench_smoke.sh,$COMPAT_TESTS,splat_check.sh'
+start 'run compat c "$KB_KCSAN" "$IMG_KCSAN" $COMPAT_TESTS,splat_check.sh'
 # The unmap race in guests of its own: it turns lockdep's dependency checking
 # off (type1's own inversion, see unmap_race.sh) and panics on an oops.  The
 # C core's guest leaves out splat_check.sh, whose unloads end in the C core's
@@ -123,15 +136,12 @@ wait
 # It runs through type1 and through iommufd (cdev mode: the Rust core's
 # pins and dma_rw through iommufd's emulated access, under KASAN).
 export MDEV_RACE_ROUNDS=${MDEV_RACE_ROUNDS:-50}
-MDEV_VFIO_MODES=${MDEV_RACE_MODES:-type1v2,cdev} run race rust "$KB_STRESS" "$IMG_STRESS" \
-	unmap_race.sh,splat_check.sh &
-MDEV_VFIO_MODES=${MDEV_RACE_MODES:-type1v2,cdev} run race c "$KB_STRESS" "$IMG_STRESS" unmap_race.sh &
-# Beside them, the Rust core's error paths, part of the verdict: every
-# allocation of a create and a remove failed in turn (the Rust sample's
-# too: make check fails only every fifth of those), and the errnos during
-# unregistration with the unregister_delay_ms hook.
-run faults rust "$KB_STRESS" "$IMG_STRESS" unreg_errno.sh,fault_injection.sh,splat_check.sh &
-run compat c "$KB_KCSAN" "$IMG_KCSAN" $COMPAT_TESTS,splat_check.sh &
+start 'MDEV_VFIO_MODES=${MDEV_RACE_MODES:-type1v2,cdev} run race rust "$KB_STRESS" "$IMG_STRESS" \
+	unmap_race.sh,splat_check.sh'
+start 'MDEV_VFIO_MODES=${MDEV_RACE_MODES:-type1v2,cdev} run race c "$KB_STRESS" "$IMG_STRESS" unmap_race.sh'
+# The C core on the stress kernel, a reference: its storm ends at the first
+# reload of the Rust sample (Documentation/testing.rst).
+start 'run stress c "$KB_STRESS" "$IMG_STRESS" storm.sh,splat_check.sh'
 wait
 
 # --- The verdict: the Rust core on the stress kernel -------------------------
