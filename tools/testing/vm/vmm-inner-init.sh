@@ -63,6 +63,8 @@ for var in $(env | sed -n 's/^vmm_slot\([0-9]*\)=.*/\1/p'); do
 		line=""
 		read -t 60 -r line <&3
 		after=$(irq_count "$irq")
+		# What the driver moved: its tx and rx counts of the port.
+		echo "inner: $name: $(grep "^${2#ttyS}:" /proc/tty/driver/serial)"
 		exec 3>&-
 		check "$name (slot $var): a line written to $2 comes back through the loopback" \
 			"mdev loopback via $name" "$(echo "$line" | tr -d '\r')"
