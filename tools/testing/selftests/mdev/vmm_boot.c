@@ -62,6 +62,15 @@ int main(int argc, char **argv)
 
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
 		qargv[a++] = (char *)fixed[i];
+	/*
+	 * MDEV_VMM_TRACE=PATTERN[+PATTERN...]: QEMU's trace events to print
+	 * with its messages at the end (a developer's aid, e.g. vfio_intx*).
+	 */
+	for (char *save = NULL, *t = strtok_r(getenv("MDEV_VMM_TRACE") ?: (char[]){ 0 }, "+", &save);
+	     t && a < 29; t = strtok_r(NULL, "+", &save)) {
+		qargv[a++] = "-trace";
+		qargv[a++] = t;
+	}
 	for (int i = 0; i < ndev; i++) {
 		char *name = argv[3 + i], *uuid = strchr(name, '=');
 
