@@ -271,9 +271,10 @@ fn new_stream(data: KVec<u8>, phase: Phase, spec: ResumeSpec, v2: bool) -> Resul
 impl<T: DeviceOps> Device<T> {
     /// Whether userspace enabled v2 of `VFIO_MIG_GET_PRECOPY_INFO`.
     fn precopy_v2(&self) -> bool {
-        // SAFETY: `vdev` is alive; VFIO sets the byte under no lock we could
-        // take, and a stale value only picks the older reply.
-        unsafe { (*self.vdev.get()).precopy_info_v2 != 0 }
+        // SAFETY: `vdev` is alive. VFIO sets the byte (from 0 to 1 only)
+        // under no lock we could take: it is read once, as `READ_ONCE`
+        // would, and a stale value only picks the older reply.
+        unsafe { core::ptr::read_volatile(&raw const (*self.vdev.get()).precopy_info_v2) != 0 }
     }
 
     /// Opens a saving stream with the initial data (and, when entering
@@ -315,7 +316,7 @@ impl<T: DeviceOps> Device<T> {
             (Running, PreCopy) | (RunningP2p, PreCopyP2p) | (Stop, StopCopy) => {
                 self.open_saving(mig, to).map(Some)
             }
-            (PreCopyP2p, StopCopy) if T::HAS_SAVE => {
+            (PreCopy | PreCopyP2p, StopCopy) if T::HAS_SAVE => {
                 let stream = mig.saving.as_ref().ok_or(EINVAL)?;
                 let mut inner = stream.inner.lock();
                 let mut out = SaveData {
@@ -349,7 +350,7 @@ impl<T: DeviceOps> Device<T> {
                 mig.disable_streams();
                 Ok(None)
             }
-            (PreCopyP2p, StopCopy) | (Stop, Resuming) | (Resuming, Stop) => Err(ENOTTY),
+            (PreCopy | PreCopyP2p, StopCopy) | (Stop, Resuming) | (Resuming, Stop) => Err(ENOTTY),
             // No stream changes on the other arcs VFIO walks: the running
             // and stopped states, with or without P2P.
             _ => Ok(None),
@@ -637,7 +638,7 @@ unsafe extern "C" fn save_ioctl(
         if cmd != VFIO_MIG_GET_PRECOPY_INFO {
             return Err(ENOTTY);
         }
-        let arg = IoctlArg::new(UserPtr::from_addr(arg as usize));
+        let arg = IoctlArg::new(UserPtr::from_addr(arg));
         let mut info: bindings::vfio_precopy_info = arg.read()?;
         let inner = stream.inner.lock();
         if inner.precopy_v2 {
