@@ -31,6 +31,10 @@
 //!   [`Device::dma_write`] and [`Device::pin`] ([`dma`](mod@dma)); the glue
 //!   unpins what userspace unmaps (after [`DeviceOps::dma_unmap`]) and what
 //!   is left at close.
+//! - A device with [`DeviceOps::MIGRATION_FLAGS`] migrates (VFIO migration
+//!   v2): the glue keeps its state, walks the arcs and owns the data
+//!   streams; the driver saves into and loads from byte buffers
+//!   ([`migration`](mod@migration)).
 //!
 //! # Locking
 //!

@@ -150,6 +150,12 @@ struct StreamData {
 
 /// A data stream, shared by its file and, while it is the device's current
 /// stream, by the device.
+///
+/// # Invariants
+///
+/// The `private_data` of a file that [`Stream::open`] made is a share of
+/// its stream from [`Arc::into_raw`], which only the file's release takes
+/// back: while the file is not released, the stream is alive.
 #[pin_data]
 struct Stream {
     #[pin]
@@ -187,6 +193,7 @@ impl Stream {
             )
         });
         match file {
+            // INVARIANT: The file holds the share `private` until its release.
             Ok(file) => {
                 // SAFETY: `file` is a new file we hold the only reference to.
                 unsafe { kernel::bindings::stream_open((*file).f_inode, file) };
