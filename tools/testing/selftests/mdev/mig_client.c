@@ -132,13 +132,15 @@ static void t_reset(void)
 
 static void t_precopy_info(int fd, uint32_t argsz, unsigned long cmd)
 {
-	struct vfio_precopy_info info = { .argsz = argsz };
+	/* Flags are output in v2 of the ioctl; v1 leaves them as passed. */
+	struct vfio_precopy_info info = { .argsz = argsz, .flags = 0x4 };
 
 	if (ioctl(fd, cmd, &info))
 		say("PRECOPY_INFO (argsz %u): %s", argsz, errname(errno));
 	else
-		say("PRECOPY_INFO (argsz %u): initial %llu dirty %llu", argsz,
-		    (unsigned long long)info.initial_bytes, (unsigned long long)info.dirty_bytes);
+		say("PRECOPY_INFO (argsz %u): flags 0x%x initial %llu dirty %llu", argsz,
+		    info.flags, (unsigned long long)info.initial_bytes,
+		    (unsigned long long)info.dirty_bytes);
 }
 
 /* Read up to LEN bytes from FD into BUF and say what came; the count. */
@@ -264,6 +266,39 @@ static void t_write(int fd, const uint8_t *buf, size_t len)
 	say("write %zu: %s", len, n < 0 ? errname(errno) : n == (ssize_t)len ? "OK" : "short");
 }
 
+/*
+ * Device dirty tracking (log_ops): the probe, a start over one range, a
+ * report of part of it into a bitmap, and the stop.
+ */
+static void do_logging(void)
+{
+	struct vfio_device_feature_dma_logging_range range = {
+		.iova = 0x100000, .length = 0x10000,
+	};
+	struct vfio_device_feature_dma_logging_control control = {
+		.page_size = 4096, .num_ranges = 1, .ranges = (uintptr_t)&range,
+	};
+	uint64_t bitmap[4] = { 0 };
+	struct vfio_device_feature_dma_logging_report report = {
+		.iova = 0x100000, .length = 0x10000, .page_size = 4096,
+		.bitmap = (uintptr_t)bitmap,
+	};
+	uint64_t none = 0;
+
+	say("DMA_LOGGING_START probe: %s",
+	    res(feature(VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_SET |
+			VFIO_DEVICE_FEATURE_DMA_LOGGING_START, &none, 0)));
+	say("DMA_LOGGING_START: %s",
+	    res(feature(VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_DMA_LOGGING_START,
+			&control, sizeof(control))));
+	say("DMA_LOGGING_REPORT: %s, bitmap 0x%llx",
+	    res(feature(VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT,
+			&report, sizeof(report))), (unsigned long long)bitmap[0]);
+	say("DMA_LOGGING_STOP: %s",
+	    res(feature(VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP,
+			&none, 0)));
+}
+
 static void do_arcs(void)
 {
 	struct vfio_device_feature_migration mig = { 0 };
@@ -278,6 +313,7 @@ static void do_arcs(void)
 		say("MIG_DATA_SIZE: %s", errname(errno));
 	else
 		say("MIG_DATA_SIZE: %llu", (unsigned long long)size.stop_copy_length);
+	do_logging();
 	for (from = VFIO_DEVICE_STATE_STOP; from <= VFIO_DEVICE_STATE_PRE_COPY_P2P; from++) {
 		for (to = VFIO_DEVICE_STATE_ERROR; to <= VFIO_DEVICE_STATE_PRE_COPY_P2P + 1; to++) {
 			int fd, now, err;
@@ -340,6 +376,15 @@ static void do_precopy(void)
 	t_set_state(VFIO_DEVICE_STATE_RUNNING);
 	t_read(fd, buf, 8);
 	t_precopy_info(fd, sizeof(struct vfio_precopy_info), VFIO_MIG_GET_PRECOPY_INFO);
+	close(fd);
+	/* Version 2 of the ioctl, then a new stream. */
+	say("MIG_PRECOPY_INFOv2: %s",
+	    res(feature(VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2, buf, 0)));
+	fd = t_set_state(VFIO_DEVICE_STATE_PRE_COPY);
+	if (fd < 0)
+		return;
+	t_precopy_info(fd, sizeof(struct vfio_precopy_info), VFIO_MIG_GET_PRECOPY_INFO);
+	t_set_state(VFIO_DEVICE_STATE_RUNNING);
 	close(fd);
 }
 

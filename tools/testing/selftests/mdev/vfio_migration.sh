@@ -92,6 +92,11 @@ run_vendor() {
 		has "$T/arcs.$v-$n" "MIGRATION: flags 0x7" \
 			"$p-$n: STOP_COPY, P2P and PRE_COPY are advertised"
 		has "$T/resume.$v-$n" "set STOP: OK, now STOP" "$p-$n: the resume loads"
+		has "$T/arcs.$v-$n" "DMA_LOGGING_START: OK" "$p-$n: device dirty tracking starts"
+		has "$T/precopy.$v-$n" "PRECOPY_INFO (argsz 24): flags 0x4 initial 24 dirty 0" \
+			"$p-$n: PRE_COPY info: the header is the initial data (v1: flags as passed)"
+		has "$T/precopy.$v-$n" "PRECOPY_INFO (argsz 24): flags 0x0 initial 24 dirty 0" \
+			"$p-$n: PRE_COPY info v2: flags 0"
 		for k in close reset remove; do
 			client "$v" "$p-$n" "interrupt-$k" interrupt $k
 		done
