@@ -26,7 +26,9 @@
  *                                closed mid-stream), reset (a reset in
  *                                STOP_COPY and in RESUMING), remove (the
  *                                device closed and removed in STOP_COPY,
- *                                the data fd read after)
+ *                                the data fd read after; with
+ *                                MDEV_MODULE, an rmmod of that module
+ *                                while the data fd is open)
  *
  * The device comes from MDEV_UUID (and MDEV_VFIO_MODE, see vfio_dev.h),
  * its number of ports from MDEV_MTTY_PORTS.  The last line is "end".
@@ -544,6 +546,12 @@ static int do_interrupt(const char *kind)
 		say("remove: %s", rm >= 0 && write(rm, "1", 1) == 1 ? "OK" : errname(errno));
 		if (rm >= 0)
 			close(rm);
+		/* The open stream keeps the vendor module loaded. */
+		if (getenv("MDEV_MODULE")) {
+			snprintf(path, sizeof(path), "rmmod %s 2>/dev/null", getenv("MDEV_MODULE"));
+			say("rmmod while the data fd is open: %s",
+			    system(path) == 0 ? "unloaded" : "refused");
+		}
 		t_read(fd, buf, 10);
 		close(fd);
 		say("data fd closed");

@@ -39,7 +39,7 @@ client() {
 	dir=$(readlink -f "$MDEV_CLASS/$vendor")/mdev_supported_types/$type
 	uuid=$(new_device "$dir" "$type") || return 1
 	out=$T/$name.$vendor-$n
-	MDEV_UUID=$uuid MDEV_MTTY_PORTS=$n ./mig_client "$@" > "$out" 2> $OUT
+	MDEV_UUID=$uuid MDEV_MTTY_PORTS=$n MDEV_MODULE=$vendor ./mig_client "$@" > "$out" 2> $OUT
 	rc=$?
 	while IFS= read -r line; do note "mig_client $*: $line"; done < $OUT
 	check "$type: mig_client $* ran to its end" "0 end" "$rc $(tail -n1 "$out")"
@@ -121,6 +121,8 @@ run_vendor() {
 			"$p-$n: a read after a reset in STOP_COPY fails with ENODEV"
 		has "$T/interrupt-remove.$v-$n" "read 10: ENODEV" \
 			"$p-$n: a read after the device was removed fails with ENODEV"
+		has "$T/interrupt-remove.$v-$n" "rmmod while the data fd is open: refused" \
+			"$p-$n: an open data fd keeps the vendor module loaded"
 	done
 }
 
