@@ -304,6 +304,8 @@ impl<T: DeviceOps> Device<T> {
         };
         let stream = new_stream(out.data, phase, spec, self.precopy_v2())?;
         let file = Stream::open(&stream, false)?;
+        // A device has one stream at a time: any other ends here.
+        mig.disable_streams();
         mig.saving = Some(stream);
         Ok(file)
     }
@@ -343,6 +345,7 @@ impl<T: DeviceOps> Device<T> {
                 let spec = T::resume_spec(self)?;
                 let stream = new_stream(KVec::new(), Phase::Resuming, spec, false)?;
                 let file = Stream::open(&stream, true)?;
+                mig.disable_streams();
                 mig.resuming = Some(stream);
                 Ok(Some(file))
             }
