@@ -33,6 +33,7 @@ $(mdev_vendor_bindings): mdev_bindgen_allow := \
 	--allowlist-function 'vfio_info_add_capability' \
 	--allowlist-function 'vfio_iommufd_emulated_.*' \
 	--allowlist-function 'vfio_(un)?pin_pages|vfio_dma_rw' \
+	--allowlist-function 'vfio_mig_get_next_state|anon_inode_getfile' \
 	--allowlist-var 'IOMMU_(READ|WRITE)' \
 	--allowlist-type 'mdev_rs_.*' \
 	--allowlist-function '__symbol_(get|put)' \

@@ -4,6 +4,7 @@
  * the VFIO device API with its uapi structures.  vendor_api.mk runs bindgen
  * over this file in the vendor driver's own build.
  */
+#include <linux/anon_inodes.h>
 #include <linux/eventfd.h>
 #include <linux/mdev.h>
 #include <linux/vfio.h>

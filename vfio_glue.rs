@@ -31,6 +31,10 @@
 //!   [`Device::dma_write`] and [`Device::pin`] ([`dma`](mod@dma)); the glue
 //!   unpins what userspace unmaps (after [`DeviceOps::dma_unmap`]) and what
 //!   is left at close.
+//! - A device with [`DeviceOps::MIGRATION_FLAGS`] migrates (VFIO migration
+//!   v2): the glue keeps its state, walks the arcs and owns the data
+//!   streams; the driver saves into and loads from byte buffers
+//!   ([`migration`](mod@migration)).
 //!
 //! # Locking
 //!
@@ -56,6 +60,8 @@ use kernel::{
 mod dma;
 #[path = "vfio_glue/irq.rs"]
 mod irq;
+#[path = "vfio_glue/migration.rs"]
+pub mod migration;
 #[path = "vfio_glue/mmap.rs"]
 mod mmap;
 #[path = "vfio_glue/region.rs"]
@@ -68,6 +74,8 @@ mod uapi;
 pub use dma::{PinnedPages, PIN_MAX_PAGES};
 pub use irq::Irq;
 use irq::{EventFd, SetData, Vectors};
+use migration::{MigVTable, Migration};
+pub use migration::{ResumeSpec, SaveData, SaveStage, State};
 pub use mmap::{MmapArea, PageBuffer};
 pub use region::Region;
 pub use uapi::{IoctlArg, UapiArg, VFIO_DEVICE_QUERY_GFX_PLANE};
@@ -171,6 +179,67 @@ pub trait DeviceOps: Send + Sync + Sized + 'static {
     fn dma_unmap(_dev: &Device<Self>, _iova: u64, _length: u64) {
         build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
     }
+
+    /// The device's VFIO migration v2 support: 0 (the default) for none, or
+    /// [`migration::VFIO_MIGRATION_STOP_COPY`], optionally with
+    /// [`migration::VFIO_MIGRATION_P2P`] and
+    /// [`migration::VFIO_MIGRATION_PRE_COPY`]. A migratable device has
+    /// [`Self::save`], [`Self::resume_spec`], [`Self::load`] and
+    /// [`Self::migration_data_size`] (checked at build time); see
+    /// [`migration`](mod@migration).
+    const MIGRATION_FLAGS: u32 = 0;
+
+    /// Appends the device's state to a saving stream: at
+    /// [`SaveStage::Initial`] when the stream opens, at [`SaveStage::Final`]
+    /// when the device enters `STOP_COPY` (stopped). Called with the
+    /// migration state locked; an error fails the arc, in its old state.
+    fn save(_dev: &Device<Self>, _stage: SaveStage, _out: &mut SaveData) -> Result {
+        build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// What a resuming stream may hold, asked when one opens (`STOP ->
+    /// RESUMING`).
+    fn resume_spec(_dev: &Device<Self>) -> Result<ResumeSpec> {
+        build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Loads the whole resuming stream `data` on `RESUMING -> STOP`. It
+    /// must check all of it before it changes anything: on an error the
+    /// device stays as it was, in `RESUMING`, and userspace sees the error.
+    fn load(_dev: &Device<Self>, _data: &[u8]) -> Result {
+        build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// The bytes a saving stream holds in `STOP_COPY`
+    /// (`VFIO_DEVICE_FEATURE_MIG_DATA_SIZE`).
+    fn migration_data_size(&self) -> usize {
+        build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Every arc `from -> to` of the state machine, before the API opens,
+    /// fills or ends a stream for it: for a device that must quiesce
+    /// (`RUNNING_P2P -> STOP`) or start again. An error fails the arc.
+    fn arc(_dev: &Device<Self>, _from: State, _to: State) -> Result {
+        build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Device dirty tracking starts (`log_ops`; only with
+    /// [`Self::MIGRATION_FLAGS`]): the device sets the page size it tracks.
+    fn log_start(_dev: &Device<Self>, _page_size: &mut u64) -> Result {
+        build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Device dirty tracking stops.
+    fn log_stop(_dev: &Device<Self>) -> Result {
+        build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Userspace reads and clears the dirty pages of the `length` bytes at
+    /// `iova`. The API cannot report pages yet: a device that writes guest
+    /// memory must not offer dirty tracking.
+    fn log_read_and_clear(_dev: &Device<Self>, _iova: u64, _length: u64) -> Result {
+        build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
 }
 
 /// A VFIO device with the driver's state `T`, as VFIO allocated it.
@@ -182,7 +251,7 @@ pub trait DeviceOps: Send + Sync + Sized + 'static {
 ///   follows it as in `struct mdev_rs_vfio_device`, for the core's release
 ///   trampoline (see [`release`](mod@release)).
 /// - `vdev.ops` points to `ops`, filled in right after the allocation.
-/// - Once `live` is true, `irqs`, `pins` and `data` are initialized and
+/// - Once `live` is true, `irqs`, `pins`, `mig` and `data` are initialized and
 ///   pinned, until the release drops them.
 #[repr(C)]
 pub struct Device<T: DeviceOps> {
@@ -193,6 +262,7 @@ pub struct Device<T: DeviceOps> {
     ops: bindings::vfio_device_ops,
     irqs: Mutex<Vectors<EventFd>>,
     pins: Mutex<dma::Pins>,
+    mig: Mutex<Migration>,
     live: bool,
     data: T,
 }
@@ -234,6 +304,23 @@ impl<T: DeviceOps> Device<T> {
         let mut irqs = self.irqs.lock();
         for &index in indexes {
             irqs.fire(index, 0);
+        }
+    }
+
+    /// The bytes of the device's stop-copy data, for VFIO.
+    fn migration_data_size(&self) -> usize {
+        if T::HAS_MIGRATION_DATA_SIZE {
+            self.data.migration_data_size()
+        } else {
+            0
+        }
+    }
+
+    /// The device was reset or closed: its migration state goes back to
+    /// running and its streams are disabled.
+    fn migration_reset(&self) {
+        if T::MIGRATION_FLAGS != 0 {
+            self.mig.lock().reset();
         }
     }
 
@@ -309,6 +396,21 @@ unsafe impl<T: DeviceOps> Sync for Registration<T> {}
 pub(crate) use release::{parent_registered, parent_unregistered};
 
 impl<T: DeviceOps> Registration<T> {
+    /// Checks at build time that a migratable device has every callback
+    /// migration needs, and stop-copy support.
+    const MIGRATION_IS_COMPLETE: () = {
+        if T::MIGRATION_FLAGS != 0 {
+            assert!(T::MIGRATION_FLAGS & bindings::VFIO_MIGRATION_STOP_COPY != 0);
+            assert!(T::HAS_SAVE && T::HAS_LOAD && T::HAS_RESUME_SPEC);
+            assert!(T::HAS_MIGRATION_DATA_SIZE);
+        }
+        let has_log = T::HAS_LOG_START || T::HAS_LOG_STOP || T::HAS_LOG_READ_AND_CLEAR;
+        if has_log {
+            assert!(T::HAS_LOG_START && T::HAS_LOG_STOP && T::HAS_LOG_READ_AND_CLEAR);
+            assert!(T::MIGRATION_FLAGS != 0);
+        }
+    };
+
     /// Checks at build time that every index of `T::IRQS` is below
     /// `T::NUM_IRQS` and listed once.
     const IRQS_ARE_VALID: () = {
@@ -327,6 +429,7 @@ impl<T: DeviceOps> Registration<T> {
     /// Makes `mdev` a VFIO device whose state `init` initializes.
     pub fn new(mdev: &mdev::Device, init: impl PinInit<T, Error>) -> Result<Self> {
         let () = Self::IRQS_ARE_VALID;
+        let () = Self::MIGRATION_IS_COMPLETE;
         let vectors = Vectors::new(T::IRQS, T::FLAGS & bindings::VFIO_DEVICE_FLAGS_PCI != 0)?;
         // SAFETY: `mdev` is alive; the ops are `'static`; VFIO allocates
         // `size_of::<Device<T>>()` zeroed bytes with `vdev` at offset 0.
@@ -360,7 +463,19 @@ impl<T: DeviceOps> Registration<T> {
             if let Err(never) = new_mutex!(dma::Pins::new()).__pinned_init(&raw mut (*raw).pins) {
                 match never {}
             }
+            if let Err(never) = new_mutex!(Migration::new()).__pinned_init(&raw mut (*raw).mig) {
+                match never {}
+            }
             (*raw).live = true;
+            // Static properties of the device, set before it is registered.
+            if T::MIGRATION_FLAGS != 0 {
+                let vdev = (*raw).vdev.get();
+                (*vdev).migration_flags = T::MIGRATION_FLAGS;
+                (*vdev).mig_ops = &MigVTable::<T>::OPS;
+                if T::HAS_LOG_START {
+                    (*vdev).log_ops = &MigVTable::<T>::LOG_OPS;
+                }
+            }
         }
         // SAFETY: The device is fully initialized.
         to_result(unsafe { bindings::vfio_register_emulated_iommu_dev(vdev) })?;
@@ -488,6 +603,7 @@ unsafe extern "C" fn close_callback<T: DeviceOps>(vdev: *mut bindings::vfio_devi
     // SAFETY: Guaranteed by the caller.
     let dev = unsafe { Device::<T>::from_vdev(vdev) };
     dev.irqs.lock().clear();
+    dev.migration_reset();
     if T::HAS_CLOSE {
         T::close(dev);
     }
@@ -557,7 +673,10 @@ unsafe extern "C" fn ioctl_callback<T: DeviceOps>(
         VFIO_DEVICE_GET_INFO => get_info::<T>(&arg).map(|()| 0),
         VFIO_DEVICE_GET_IRQ_INFO => get_irq_info::<T>(&arg).map(|()| 0),
         VFIO_DEVICE_SET_IRQS => set_irqs(dev, &arg).map(|()| 0),
-        VFIO_DEVICE_RESET if T::HAS_RESET => T::reset(dev).map(|()| 0),
+        VFIO_DEVICE_RESET if T::HAS_RESET => T::reset(dev).map(|()| {
+            dev.migration_reset();
+            0
+        }),
         VFIO_DEVICE_RESET => Err(EINVAL),
         _ if T::HAS_IOCTL => T::ioctl(dev, cmd, arg),
         _ => Err(ENOTTY),

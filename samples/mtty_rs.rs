@@ -37,7 +37,7 @@ mod config;
 mod serial;
 
 use config::{ConfigSpace, CONFIG_SIZE, IO_BAR_SIZE};
-use serial::SerialPort;
+use serial::{SerialPort, SAVED_SIZE};
 
 module! {
     type: MttyModule,
@@ -117,6 +117,21 @@ impl mdev::Driver for MttyDriver {
             mdev.as_dev().name().to_str().map_err(|_| fmt::Error)?
         )
     }
+}
+
+/// The migration stream's header, as the C mtty sample's stream starts:
+/// a magic number (little endian u64), major and minor version (1, 0), the
+/// number of ports and flags (0), each a little-endian u32.
+const MIG_MAGIC: u64 = 0x7e9d_0989_8c3e_2c4e;
+const MIG_HEADER_SIZE: usize = 24;
+
+/// The header of the stream of a device with `ports` ports.
+fn mig_header(ports: u32) -> [u8; MIG_HEADER_SIZE] {
+    let mut header = [0u8; MIG_HEADER_SIZE];
+    header[0..8].copy_from_slice(&MIG_MAGIC.to_le_bytes());
+    header[8..12].copy_from_slice(&1u32.to_le_bytes());
+    header[16..20].copy_from_slice(&ports.to_le_bytes());
+    header
 }
 
 /// What a guest can change in a device.
@@ -237,8 +252,71 @@ impl vfio::DeviceOps for MttyDevice {
     }
 
     /// As the C sample, a reset leaves registers and config space as they
-    /// are: there is no migration state here for it to reset.
+    /// are; the API ends a migration in progress.
     fn reset(_dev: &vfio::Device<Self>) -> Result {
+        Ok(())
+    }
+
+    // As the C sample: stop-copy, P2P and pre-copy, where pre-copy sends
+    // only the header and stop-copy the ports. The config space is not in
+    // the stream (as in the C sample's).
+    const MIGRATION_FLAGS: u32 = vfio::migration::VFIO_MIGRATION_STOP_COPY
+        | vfio::migration::VFIO_MIGRATION_P2P
+        | vfio::migration::VFIO_MIGRATION_PRE_COPY;
+
+    fn save(dev: &vfio::Device<Self>, stage: vfio::SaveStage, out: &mut vfio::SaveData) -> Result {
+        match stage {
+            vfio::SaveStage::Initial => out.push(&mig_header(dev.ports.0)),
+            vfio::SaveStage::Final => {
+                let state = dev.state.lock();
+                for port in state.ports.iter().take(dev.ports.0 as usize) {
+                    out.push(&port.save())?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn resume_spec(dev: &vfio::Device<Self>) -> Result<vfio::ResumeSpec> {
+        let mut prefix = KVec::new();
+        prefix.extend_from_slice(&mig_header(dev.ports.0), GFP_KERNEL)?;
+        Ok(vfio::ResumeSpec {
+            prefix,
+            max_size: dev.migration_data_size(),
+        })
+    }
+
+    fn load(dev: &vfio::Device<Self>, data: &[u8]) -> Result {
+        if data.len() != dev.migration_data_size() {
+            return Err(EINVAL);
+        }
+        // Every port is checked before any is replaced.
+        let mut ports = [SerialPort::new(), SerialPort::new()];
+        for (i, bytes) in data[MIG_HEADER_SIZE..].chunks(SAVED_SIZE).enumerate() {
+            *ports.get_mut(i).ok_or(EINVAL)? = SerialPort::load(bytes)?;
+        }
+        let mut state = dev.state.lock();
+        for (i, port) in ports.into_iter().enumerate().take(dev.ports.0 as usize) {
+            state.ports[i] = port;
+        }
+        Ok(())
+    }
+
+    fn migration_data_size(&self) -> usize {
+        MIG_HEADER_SIZE + self.ports.0 as usize * SAVED_SIZE
+    }
+
+    // As the C sample: dirty tracking is offered and has nothing to track,
+    // the device never writes guest memory.
+    fn log_start(_dev: &vfio::Device<Self>, _page_size: &mut u64) -> Result {
+        Ok(())
+    }
+
+    fn log_stop(_dev: &vfio::Device<Self>) -> Result {
+        Ok(())
+    }
+
+    fn log_read_and_clear(_dev: &vfio::Device<Self>, _iova: u64, _length: u64) -> Result {
         Ok(())
     }
 }

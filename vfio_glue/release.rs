@@ -141,6 +141,7 @@ unsafe extern "C" fn drop_state<T: DeviceOps>(vdev: *mut bindings::vfio_device) 
             core::ptr::drop_in_place(&raw mut (*dev).data);
             core::ptr::drop_in_place(&raw mut (*dev).irqs);
             core::ptr::drop_in_place(&raw mut (*dev).pins);
+            core::ptr::drop_in_place(&raw mut (*dev).mig);
         }
     }
 }

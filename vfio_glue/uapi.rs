@@ -49,6 +49,7 @@ uapi_args! {
     vfio_device_info through num_irqs: u32;
     vfio_irq_info through count: u32;
     vfio_irq_set through count: u32;
+    vfio_precopy_info through dirty_bytes: u64;
     // `dmabuf_id` and `region_index` share the last known field, a union.
     vfio_device_gfx_plane_info through __bindgen_anon_1: u32;
 }
@@ -109,5 +110,7 @@ pub(super) const VFIO_DEVICE_GET_INFO: u32 = vfio_ioctl(7);
 pub(super) const VFIO_DEVICE_GET_IRQ_INFO: u32 = vfio_ioctl(9);
 pub(super) const VFIO_DEVICE_SET_IRQS: u32 = vfio_ioctl(10);
 pub(super) const VFIO_DEVICE_RESET: u32 = vfio_ioctl(11);
+/// `VFIO_MIG_GET_PRECOPY_INFO`, on a saving stream in a pre-copy state.
+pub(super) const VFIO_MIG_GET_PRECOPY_INFO: u32 = vfio_ioctl(21);
 /// `VFIO_DEVICE_QUERY_GFX_PLANE`, for display devices.
 pub const VFIO_DEVICE_QUERY_GFX_PLANE: u32 = vfio_ioctl(14);

@@ -79,9 +79,14 @@ pub(crate) struct SerialPort {
     dlab: bool,
     overrun: bool,
     divisor: u16,
+    /// FCR as last written.
+    fcr: u8,
     fifo_size: u8,
     trigger_level: u8,
 }
+
+/// Bytes of one port in a migration stream.
+pub(crate) const SAVED_SIZE: usize = 36;
 
 impl SerialPort {
     /// A port as a new device has it.
@@ -95,6 +100,7 @@ impl SerialPort {
             dlab: false,
             overrun: false,
             divisor: 0,
+            fcr: 0,
             fifo_size: FIFO_SIZE,
             trigger_level: 0,
         }
@@ -132,6 +138,7 @@ impl SerialPort {
                 return u32::from(value & IER_THRI != 0 && self.looks_empty());
             }
             IIR_FCR => {
+                self.fcr = value;
                 if value & FCR_CLEAR != 0 {
                     (self.count, self.head, self.tail) = (0, 0, 0);
                 }
@@ -205,6 +212,65 @@ impl SerialPort {
             _ => 0,
         };
         (value, 0)
+    }
+
+    /// The port as a migration stream holds it, in the layout the C mtty
+    /// sample's stream has (observed through its data fd): the eight
+    /// registers, the FIFO, its head, tail and count, DLAB and overrun, a
+    /// zero byte, the divisor (little endian), FCR, the FIFO size, the
+    /// trigger level and a zero byte.
+    pub(crate) fn save(&self) -> [u8; SAVED_SIZE] {
+        let mut out = [0u8; SAVED_SIZE];
+        out[0..8].copy_from_slice(&self.regs);
+        out[8..24].copy_from_slice(&self.fifo);
+        out[24] = self.head;
+        out[25] = self.tail;
+        out[26] = self.count;
+        out[27] = u8::from(self.dlab);
+        out[28] = u8::from(self.overrun);
+        out[30..32].copy_from_slice(&self.divisor.to_le_bytes());
+        out[32] = self.fcr;
+        out[33] = self.fifo_size;
+        out[34] = self.trigger_level;
+        out
+    }
+
+    /// A port from the bytes [`Self::save`] gives, or `EINVAL` if they hold
+    /// a state no port can be in (an index out of the FIFO, more bytes than
+    /// it holds, a flag that is neither 0 nor 1).
+    pub(crate) fn load(bytes: &[u8]) -> Result<Self> {
+        let bytes: &[u8; SAVED_SIZE] = bytes.try_into().map_err(|_| EINVAL)?;
+        let flag = |b: u8| match b {
+            0 => Ok(false),
+            1 => Ok(true),
+            _ => Err(EINVAL),
+        };
+        let mut regs = [0u8; 8];
+        regs.copy_from_slice(&bytes[0..8]);
+        let mut fifo = [0u8; FIFO_SIZE as usize];
+        fifo.copy_from_slice(&bytes[8..24]);
+        let port = Self {
+            regs,
+            fifo,
+            head: bytes[24],
+            tail: bytes[25],
+            count: bytes[26],
+            dlab: flag(bytes[27])?,
+            overrun: flag(bytes[28])?,
+            divisor: u16::from_le_bytes([bytes[30], bytes[31]]),
+            fcr: bytes[32],
+            fifo_size: bytes[33],
+            trigger_level: bytes[34],
+        };
+        if port.head >= FIFO_SIZE
+            || port.tail >= FIFO_SIZE
+            || port.count > FIFO_SIZE
+            || !(port.fifo_size == 1 || port.fifo_size == FIFO_SIZE)
+            || port.trigger_level > FIFO_SIZE
+        {
+            return Err(EINVAL);
+        }
+        Ok(port)
     }
 
     /// IIR: the causes pending, each only if enabled in IER. A modem status
@@ -299,6 +365,27 @@ mod tests {
         assert_eq!(port.write(IER, IER_THRI), 0);
         assert_eq!(port.read(RBR_THR), (1, 1));
         assert_eq!(port.write(IER, IER_THRI), 1);
+    }
+
+    #[test]
+    fn saved_state_loads_back() -> Result {
+        let mut port = SerialPort::new();
+        port.write(IIR_FCR, FCR_ENABLE_FIFO | FCR_CLEAR);
+        port.write(LCR, LCR_DLAB);
+        port.write(RBR_THR, 0x0c);
+        port.write(LCR, 0x03);
+        port.write(RBR_THR, b'x');
+        let saved = port.save();
+        assert_eq!(saved[30], 0x0c);
+        assert_eq!(saved[32], FCR_ENABLE_FIFO | FCR_CLEAR);
+        let mut back = SerialPort::load(&saved)?;
+        assert_eq!(back.save(), saved);
+        assert_eq!(back.read(RBR_THR).0, b'x');
+        let mut bad = saved;
+        bad[24] = FIFO_SIZE;
+        assert!(SerialPort::load(&bad).is_err());
+        assert!(SerialPort::load(&saved[1..]).is_err());
+        Ok(())
     }
 
     #[test]

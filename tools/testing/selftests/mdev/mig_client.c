@@ -1,0 +1,617 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mig_client - drive VFIO migration v2 of an mtty device (the C mtty sample
+ * or its Rust port mtty_rs) as a VMM does, and print what it answers, one
+ * observation a line, errnos by name, so that two drivers' transcripts can
+ * be compared with diff (vfio_migration.sh does, and makes the KTAP points).
+ * Every run resets the device first: the C mtty keeps its migration state
+ * across a close, the Rust API goes back to RUNNING.
+ *
+ *   mig_client arcs              every arc from every reachable state to
+ *                                every state: the device's answer and the
+ *                                state it is in after
+ *   mig_client precopy           PRE_COPY info as the stream is read, and
+ *                                after the device left PRE_COPY
+ *   mig_client setup             program the UARTs, then dump the state
+ *   mig_client save FILE         setup, then save the device (STOP_COPY)
+ *                                into FILE, then dump the state
+ *   mig_client resume FILE       resume the device from FILE, then dump
+ *   mig_client bad KIND FILE     setup, a bad resume from FILE, a reset,
+ *                                then dump (the state must be setup's):
+ *                                truncated, oversized, foreign (FILE is
+ *                                another type's), after (write after the
+ *                                device left RESUMING), corrupt (a port with
+ *                                its FIFO index out of range)
+ *   mig_client interrupt KIND    a transfer cut short: close (the data fd
+ *                                closed mid-stream), reset (a reset in
+ *                                STOP_COPY and in RESUMING), remove (the
+ *                                device closed and removed in STOP_COPY,
+ *                                the data fd read after; with
+ *                                MDEV_MODULE, an rmmod of that module
+ *                                while the data fd is open)
+ *
+ * The device comes from MDEV_UUID (and MDEV_VFIO_MODE, see vfio_dev.h),
+ * its number of ports from MDEV_MTTY_PORTS.  The last line is "end".
+ */
+#define _GNU_SOURCE		/* strerrorname_np() */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#include <linux/serial_reg.h>
+#include <linux/vfio.h>
+
+#include "kselftest_harness.h"
+#include "vfio_dev.h"
+
+#define MAX_STREAM	4096
+
+/* vfio_dev.h needs the harness's types; its runner is not used here. */
+static int (*const harness_unused)(int, char **) __attribute__((unused)) = test_harness_run;
+
+static struct vfio_dev dev;
+static int ports;
+static uint64_t bar[2];
+
+static const char *const state_names[] = {
+	[VFIO_DEVICE_STATE_ERROR] = "ERROR",
+	[VFIO_DEVICE_STATE_STOP] = "STOP",
+	[VFIO_DEVICE_STATE_RUNNING] = "RUNNING",
+	[VFIO_DEVICE_STATE_STOP_COPY] = "STOP_COPY",
+	[VFIO_DEVICE_STATE_RESUMING] = "RESUMING",
+	[VFIO_DEVICE_STATE_RUNNING_P2P] = "RUNNING_P2P",
+	[VFIO_DEVICE_STATE_PRE_COPY] = "PRE_COPY",
+	[VFIO_DEVICE_STATE_PRE_COPY_P2P] = "PRE_COPY_P2P",
+};
+
+static const char *state_name(uint32_t state)
+{
+	return state < 8 ? state_names[state] : "?";
+}
+
+/* A device feature ioctl with LEN bytes of DATA after the header. */
+static int feature(uint32_t flags, void *data, size_t len)
+{
+	uint64_t buf[8] = { 0 };
+	struct vfio_device_feature *f = (void *)buf;
+	int ret;
+
+	f->argsz = sizeof(*f) + len;
+	f->flags = flags;
+	memcpy(f->data, data, len);
+	ret = ioctl(dev.device, VFIO_DEVICE_FEATURE, f);
+	memcpy(data, f->data, len);
+	return ret;
+}
+
+/* The device's migration state, or -1 with errno. */
+static int get_state(void)
+{
+	struct vfio_device_feature_mig_state mig = { 0 };
+
+	if (feature(VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE,
+		    &mig, sizeof(mig)))
+		return -1;
+	return mig.device_state;
+}
+
+/* Set the state: the data fd (or -1 with errno 0), -2 on an error. */
+static int set_state(uint32_t state)
+{
+	struct vfio_device_feature_mig_state mig = { .device_state = state, .data_fd = -1 };
+
+	errno = 0;
+	if (feature(VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE,
+		    &mig, sizeof(mig)))
+		return -2;
+	return mig.data_fd;
+}
+
+/* Set the state and say what happened; returns the data fd or -1. */
+static int t_set_state(uint32_t state)
+{
+	int fd = set_state(state), err = errno;
+	int now = get_state();
+
+	say("set %s: %s%s, now %s", state_name(state), fd == -2 ? errname(err) : "OK",
+	    fd >= 0 ? " with a data fd" : "", now < 0 ? errname(errno) : state_name(now));
+	return fd >= 0 ? fd : -1;
+}
+
+static void t_reset(void)
+{
+	int ret = ioctl(dev.device, VFIO_DEVICE_RESET);
+	int now;
+
+	say("reset: %s", res(ret));
+	now = get_state();
+	say("state: %s", now < 0 ? errname(errno) : state_name(now));
+}
+
+static void t_precopy_info(int fd, uint32_t argsz, unsigned long cmd)
+{
+	/* Flags are output in v2 of the ioctl; v1 leaves them as passed. */
+	struct vfio_precopy_info info = { .argsz = argsz, .flags = 0x4 };
+
+	if (ioctl(fd, cmd, &info))
+		say("PRECOPY_INFO (argsz %u): %s", argsz, errname(errno));
+	else
+		say("PRECOPY_INFO (argsz %u): flags 0x%x initial %llu dirty %llu", argsz,
+		    info.flags, (unsigned long long)info.initial_bytes,
+		    (unsigned long long)info.dirty_bytes);
+}
+
+/* Read up to LEN bytes from FD into BUF and say what came; the count. */
+static ssize_t t_read(int fd, uint8_t *buf, size_t len)
+{
+	ssize_t n = read(fd, buf, len);
+
+	if (n < 0)
+		say("read %zu: %s", len, errname(errno));
+	else
+		say("read %zu: %zd bytes", len, n);
+	return n;
+}
+
+/* The whole stream on FD (at most MAX_STREAM bytes), in 16-byte reads. */
+static ssize_t read_all(int fd, uint8_t *buf)
+{
+	ssize_t total = 0, n;
+
+	while (total < MAX_STREAM && (n = read(fd, buf + total, 16)) > 0)
+		total += n;
+	if (n < 0) {
+		say("read: %s after %zd bytes", errname(errno), total);
+		return -1;
+	}
+	return total;
+}
+
+static void hexdump(const char *what, const uint8_t *buf, size_t len)
+{
+	char line[16 * 3 + 1];
+	size_t row, i;
+
+	say("%s: %zu bytes", what, len);
+	for (row = 0; row < len; row += 16) {
+		size_t end = row + 16 < len ? row + 16 : len;
+
+		for (i = row; i < end; i++)
+			sprintf(line + 3 * (i - row), " %02x", buf[i]);
+		say("  %04zx:%s", row, line);
+	}
+}
+
+static uint8_t reg_read(int port, int reg)
+{
+	uint8_t v = 0;
+
+	if (pread(dev.device, &v, 1, bar[port] + reg) != 1)
+		say("port%d reg %d: %s", port, reg, errname(errno));
+	return v;
+}
+
+static void reg_write(int port, int reg, uint8_t v)
+{
+	if (pwrite(dev.device, &v, 1, bar[port] + reg) != 1)
+		say("port%d reg %d <- 0x%02x: %s", port, reg, v, errname(errno));
+}
+
+/* Put every port in a state of its own, with bytes in its FIFO. */
+static void setup(void)
+{
+	int p;
+
+	for (p = 0; p < ports; p++) {
+		reg_write(p, UART_LCR, UART_LCR_DLAB);
+		reg_write(p, UART_DLL, 0x0c + p);
+		reg_write(p, UART_DLM, 0x01);
+		reg_write(p, UART_LCR, UART_LCR_WLEN8 | (p ? UART_LCR_PARITY : 0));
+		reg_write(p, UART_FCR, UART_FCR_ENABLE_FIFO | UART_FCR_CLEAR_RCVR |
+			  UART_FCR_CLEAR_XMIT | UART_FCR_TRIGGER_8);
+		reg_write(p, UART_IER, UART_IER_RDI | UART_IER_RLSI);
+		reg_write(p, UART_MCR, UART_MCR_DTR | UART_MCR_RTS | UART_MCR_OUT2);
+		reg_write(p, UART_SCR, 0x5a + p);
+		reg_write(p, UART_TX, 'm');
+		reg_write(p, UART_TX, 'i');
+		reg_write(p, UART_TX, 'g');
+		reg_write(p, UART_TX, '0' + p);
+	}
+}
+
+/* What a guest sees: registers, divisor, FIFO (drained), config space. */
+static void dump(void)
+{
+	int p, i;
+
+	section("state");
+	for (p = 0; p < ports; p++) {
+		uint8_t lcr = reg_read(p, UART_LCR), dll, dlm;
+		char fifo[64] = "";
+
+		say("port%d: IER 0x%02x IIR 0x%02x LCR 0x%02x MCR 0x%02x LSR 0x%02x MSR 0x%02x SCR 0x%02x",
+		    p, reg_read(p, UART_IER), reg_read(p, UART_IIR), lcr, reg_read(p, UART_MCR),
+		    reg_read(p, UART_LSR), reg_read(p, UART_MSR), reg_read(p, UART_SCR));
+		reg_write(p, UART_LCR, lcr | UART_LCR_DLAB);
+		dll = reg_read(p, UART_DLL);
+		dlm = reg_read(p, UART_DLM);
+		reg_write(p, UART_LCR, lcr);
+		say("port%d: divisor 0x%02x%02x", p, dlm, dll);
+		for (i = 0; i < 17 && (reg_read(p, UART_LSR) & UART_LSR_DR); i++)
+			sprintf(fifo + 3 * i, " %02x", reg_read(p, UART_RX));
+		say("port%d: FIFO%s", p, fifo);
+	}
+	t_cfg_dump(&dev, 0x40);
+	section("end state");
+}
+
+static ssize_t load_file(const char *path, uint8_t *buf)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, MAX_STREAM);
+	close(fd);
+	return n;
+}
+
+static void t_write(int fd, const uint8_t *buf, size_t len)
+{
+	ssize_t n = write(fd, buf, len);
+
+	say("write %zu: %s", len, n < 0 ? errname(errno) : n == (ssize_t)len ? "OK" : "short");
+}
+
+/*
+ * Device dirty tracking (log_ops): the probe, a start over one range, a
+ * report of part of it into a bitmap, and the stop.
+ */
+static void do_logging(void)
+{
+	struct vfio_device_feature_dma_logging_range range = {
+		.iova = 0x100000, .length = 0x10000,
+	};
+	struct vfio_device_feature_dma_logging_control control = {
+		.page_size = 4096, .num_ranges = 1, .ranges = (uintptr_t)&range,
+	};
+	uint64_t bitmap[4] = { 0 };
+	struct vfio_device_feature_dma_logging_report report = {
+		.iova = 0x100000, .length = 0x10000, .page_size = 4096,
+		.bitmap = (uintptr_t)bitmap,
+	};
+	uint64_t none = 0;
+
+	say("DMA_LOGGING_START probe: %s",
+	    res(feature(VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_SET |
+			VFIO_DEVICE_FEATURE_DMA_LOGGING_START, &none, 0)));
+	say("DMA_LOGGING_START: %s",
+	    res(feature(VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_DMA_LOGGING_START,
+			&control, sizeof(control))));
+	say("DMA_LOGGING_REPORT: %s, bitmap 0x%llx",
+	    res(feature(VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT,
+			&report, sizeof(report))), (unsigned long long)bitmap[0]);
+	say("DMA_LOGGING_STOP: %s",
+	    res(feature(VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP,
+			&none, 0)));
+}
+
+static void do_arcs(void)
+{
+	struct vfio_device_feature_migration mig = { 0 };
+	struct vfio_device_feature_mig_data_size size = { 0 };
+	uint32_t from, to;
+
+	if (feature(VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIGRATION, &mig, sizeof(mig)))
+		say("MIGRATION: %s", errname(errno));
+	else
+		say("MIGRATION: flags 0x%llx", (unsigned long long)mig.flags);
+	if (feature(VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIG_DATA_SIZE, &size, sizeof(size)))
+		say("MIG_DATA_SIZE: %s", errname(errno));
+	else
+		say("MIG_DATA_SIZE: %llu", (unsigned long long)size.stop_copy_length);
+	do_logging();
+	for (from = VFIO_DEVICE_STATE_STOP; from <= VFIO_DEVICE_STATE_PRE_COPY_P2P; from++) {
+		for (to = VFIO_DEVICE_STATE_ERROR; to <= VFIO_DEVICE_STATE_PRE_COPY_P2P + 1; to++) {
+			int fd, now, err;
+
+			if (ioctl(dev.device, VFIO_DEVICE_RESET)) {
+				say("reset: %s", errname(errno));
+				return;
+			}
+			fd = set_state(from);
+			if (fd == -2) {
+				say("%s: not reached: %s", state_name(from), errname(errno));
+				break;
+			}
+			if (fd >= 0)
+				close(fd);
+			fd = set_state(to);
+			err = errno;
+			now = get_state();
+			say("%s -> %s: %s%s, now %s", state_name(from), state_name(to),
+			    fd == -2 ? errname(err) : "OK", fd >= 0 ? " with a data fd" : "",
+			    now < 0 ? errname(errno) : state_name(now));
+			if (fd >= 0)
+				close(fd);
+		}
+	}
+}
+
+static void do_precopy(void)
+{
+	uint8_t buf[MAX_STREAM];
+	ssize_t n;
+	int fd = t_set_state(VFIO_DEVICE_STATE_PRE_COPY), fd2;
+
+	if (fd < 0)
+		return;
+	t_precopy_info(fd, sizeof(struct vfio_precopy_info), VFIO_MIG_GET_PRECOPY_INFO);
+	t_precopy_info(fd, 8, VFIO_MIG_GET_PRECOPY_INFO);
+	t_precopy_info(fd, sizeof(struct vfio_precopy_info), VFIO_MIG_GET_PRECOPY_INFO + 1);
+	t_read(fd, buf, 8);
+	t_precopy_info(fd, sizeof(struct vfio_precopy_info), VFIO_MIG_GET_PRECOPY_INFO);
+	t_set_state(VFIO_DEVICE_STATE_PRE_COPY_P2P);
+	t_precopy_info(fd, sizeof(struct vfio_precopy_info), VFIO_MIG_GET_PRECOPY_INFO);
+	fd2 = t_set_state(VFIO_DEVICE_STATE_STOP_COPY);
+	if (fd2 >= 0)
+		close(fd2);
+	t_precopy_info(fd, sizeof(struct vfio_precopy_info), VFIO_MIG_GET_PRECOPY_INFO);
+	n = read_all(fd, buf + 8);
+	if (n >= 0)
+		hexdump("rest of the stream", buf + 8, n);
+	t_read(fd, buf, 8);
+	t_set_state(VFIO_DEVICE_STATE_STOP);
+	t_read(fd, buf, 8);
+	t_precopy_info(fd, sizeof(struct vfio_precopy_info), VFIO_MIG_GET_PRECOPY_INFO);
+	close(fd);
+	/* Pre-copy left for RUNNING: the stream ends. */
+	t_set_state(VFIO_DEVICE_STATE_RUNNING);
+	fd = t_set_state(VFIO_DEVICE_STATE_PRE_COPY);
+	if (fd < 0)
+		return;
+	t_set_state(VFIO_DEVICE_STATE_RUNNING);
+	t_read(fd, buf, 8);
+	t_precopy_info(fd, sizeof(struct vfio_precopy_info), VFIO_MIG_GET_PRECOPY_INFO);
+	close(fd);
+	/* Version 2 of the ioctl, then a new stream. */
+	say("MIG_PRECOPY_INFOv2: %s",
+	    res(feature(VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2, buf, 0)));
+	fd = t_set_state(VFIO_DEVICE_STATE_PRE_COPY);
+	if (fd < 0)
+		return;
+	t_precopy_info(fd, sizeof(struct vfio_precopy_info), VFIO_MIG_GET_PRECOPY_INFO);
+	t_set_state(VFIO_DEVICE_STATE_RUNNING);
+	close(fd);
+}
+
+static int do_save(const char *path)
+{
+	uint8_t buf[MAX_STREAM];
+	ssize_t n;
+	int fd, out;
+
+	setup();
+	fd = t_set_state(VFIO_DEVICE_STATE_STOP_COPY);
+	if (fd < 0)
+		return -1;
+	n = read_all(fd, buf);
+	close(fd);
+	if (n < 0)
+		return -1;
+	hexdump("stream", buf, n);
+	out = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (out < 0 || write(out, buf, n) != n) {
+		say("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	close(out);
+	t_set_state(VFIO_DEVICE_STATE_RUNNING);
+	dump();
+	return 0;
+}
+
+static int do_resume(const char *path)
+{
+	uint8_t buf[MAX_STREAM];
+	ssize_t n = load_file(path, buf);
+	int fd;
+
+	if (n < 0) {
+		say("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	t_set_state(VFIO_DEVICE_STATE_STOP);
+	fd = t_set_state(VFIO_DEVICE_STATE_RESUMING);
+	if (fd < 0)
+		return -1;
+	t_write(fd, buf, n);
+	close(fd);
+	t_set_state(VFIO_DEVICE_STATE_STOP);
+	t_set_state(VFIO_DEVICE_STATE_RUNNING);
+	dump();
+	return 0;
+}
+
+static int do_bad(const char *kind, const char *path)
+{
+	uint8_t buf[MAX_STREAM + 16] = { 0 };
+	ssize_t n = load_file(path, buf);
+	int fd, fd2;
+
+	if (n < 0) {
+		say("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	setup();
+	t_set_state(VFIO_DEVICE_STATE_STOP);
+	fd = t_set_state(VFIO_DEVICE_STATE_RESUMING);
+	if (fd < 0)
+		return -1;
+	if (!strcmp(kind, "truncated")) {
+		t_write(fd, buf, n - 4);
+		t_set_state(VFIO_DEVICE_STATE_STOP);
+	} else if (!strcmp(kind, "oversized")) {
+		t_write(fd, buf, n + 8);
+		t_write(fd, buf, n);
+		t_write(fd, buf, 1);
+		/* Only the stream that fit was taken: it loads, ... */
+		t_set_state(VFIO_DEVICE_STATE_STOP);
+		/* ... and the setup's state is back below by the reset. */
+	} else if (!strcmp(kind, "foreign")) {
+		t_write(fd, buf, n);
+		t_set_state(VFIO_DEVICE_STATE_STOP);
+	} else if (!strcmp(kind, "after")) {
+		t_write(fd, buf, n);
+		t_set_state(VFIO_DEVICE_STATE_STOP);
+		t_write(fd, buf, 8);
+		fd2 = t_set_state(VFIO_DEVICE_STATE_RESUMING);
+		t_write(fd, buf, 8);
+		if (fd2 >= 0)
+			close(fd2);
+	} else if (!strcmp(kind, "corrupt")) {
+		buf[24 + 24] = 0xff;	/* port 0's FIFO head */
+		t_write(fd, buf, n);
+		t_set_state(VFIO_DEVICE_STATE_STOP);
+	} else {
+		say("unknown kind %s", kind);
+	}
+	close(fd);
+	if (!strcmp(kind, "oversized") || !strcmp(kind, "after")) {
+		/* A good stream was loaded: the setup again, for the dump. */
+		t_reset();
+		setup();
+	} else {
+		t_reset();
+	}
+	dump();
+	return 0;
+}
+
+static int do_interrupt(const char *kind)
+{
+	uint8_t buf[MAX_STREAM];
+	ssize_t n;
+	int fd;
+
+	if (!strcmp(kind, "close")) {
+		fd = t_set_state(VFIO_DEVICE_STATE_STOP_COPY);
+		if (fd < 0)
+			return -1;
+		t_read(fd, buf, 10);
+		close(fd);
+		say("data fd closed");
+		t_set_state(VFIO_DEVICE_STATE_STOP);
+		fd = t_set_state(VFIO_DEVICE_STATE_STOP_COPY);
+		if (fd < 0)
+			return -1;
+		n = read_all(fd, buf);
+		say("whole stream again: %zd bytes", n);
+		close(fd);
+		t_set_state(VFIO_DEVICE_STATE_RUNNING);
+	} else if (!strcmp(kind, "reset")) {
+		fd = t_set_state(VFIO_DEVICE_STATE_STOP_COPY);
+		if (fd < 0)
+			return -1;
+		t_read(fd, buf, 10);
+		t_reset();
+		t_read(fd, buf, 10);
+		close(fd);
+		t_set_state(VFIO_DEVICE_STATE_STOP);
+		fd = t_set_state(VFIO_DEVICE_STATE_RESUMING);
+		if (fd < 0)
+			return -1;
+		/* The first bytes of the stream read above: a good start. */
+		t_write(fd, buf, 10);
+		t_reset();
+		t_write(fd, buf, 10);
+		close(fd);
+	} else if (!strcmp(kind, "remove")) {
+		char path[128];
+		int rm;
+
+		fd = t_set_state(VFIO_DEVICE_STATE_STOP_COPY);
+		if (fd < 0)
+			return -1;
+		t_read(fd, buf, 10);
+		vfio_dev_close(&dev);
+		say("device closed");
+		snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/remove", dev.uuid);
+		rm = open(path, O_WRONLY);
+		say("remove: %s", rm >= 0 && write(rm, "1", 1) == 1 ? "OK" : errname(errno));
+		if (rm >= 0)
+			close(rm);
+		/* The open stream keeps the vendor module loaded. */
+		if (getenv("MDEV_MODULE")) {
+			snprintf(path, sizeof(path), "rmmod %s 2>/dev/null", getenv("MDEV_MODULE"));
+			say("rmmod while the data fd is open: %s",
+			    system(path) == 0 ? "unloaded" : "refused");
+		}
+		t_read(fd, buf, 10);
+		close(fd);
+		say("data fd closed");
+	} else {
+		say("unknown kind %s", kind);
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *p = getenv("MDEV_MTTY_PORTS");
+	int ret = 0;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc < 2) {
+		fprintf(stderr, "usage: %s arcs|precopy|setup|save F|resume F|bad K F|interrupt K\n",
+			argv[0]);
+		return 2;
+	}
+	ports = p && atoi(p) == 2 ? 2 : 1;
+	if (vfio_dev_open(&dev)) {
+		say("open: %s", dev.why);
+		return 1;
+	}
+	for (int i = 0; i < ports; i++) {
+		struct vfio_region_info info = {
+			.argsz = sizeof(info), .index = VFIO_PCI_BAR0_REGION_INDEX + i,
+		};
+
+		if (ioctl(dev.device, VFIO_DEVICE_GET_REGION_INFO, &info)) {
+			say("GET_REGION_INFO %d: %s", i, errname(errno));
+			return 1;
+		}
+		bar[i] = info.offset;
+	}
+	/* Start from RUNNING on either driver. */
+	if (ioctl(dev.device, VFIO_DEVICE_RESET))
+		say("reset: %s", errname(errno));
+
+	if (!strcmp(argv[1], "arcs")) {
+		do_arcs();
+	} else if (!strcmp(argv[1], "precopy")) {
+		do_precopy();
+	} else if (!strcmp(argv[1], "setup")) {
+		setup();
+		dump();
+	} else if (!strcmp(argv[1], "save") && argc > 2) {
+		ret = do_save(argv[2]);
+	} else if (!strcmp(argv[1], "resume") && argc > 2) {
+		ret = do_resume(argv[2]);
+	} else if (!strcmp(argv[1], "bad") && argc > 3) {
+		ret = do_bad(argv[2], argv[3]);
+	} else if (!strcmp(argv[1], "interrupt") && argc > 2) {
+		ret = do_interrupt(argv[2]);
+	} else {
+		fprintf(stderr, "%s: unknown command\n", argv[0]);
+		return 2;
+	}
+	vfio_dev_close(&dev);
+	say("end");
+	return ret ? 1 : 0;
+}
