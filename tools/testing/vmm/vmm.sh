@@ -56,7 +56,9 @@ if [ "$what" = guest ]; then
 else
 	# The same guests run the VFIO client tests in the IOMMU modes that
 	# make check leaves out (type1v1, cdev with iommufd).
-	export MDEV_TESTS=vmm.sh,vfio_mtty.sh,vfio_mdpy.sh,vfio_sample.sh,splat_check.sh
+	# And VFIO migration (vfio_migration.sh), which make check leaves out.
+	export MDEV_TESTS=vmm.sh,vfio_mtty.sh,vfio_mdpy.sh,vfio_sample.sh,vfio_migration.sh,splat_check.sh
+	export MDEV_VMM_MIGRATION=1
 	export MDEV_VMM_DRIVERS=${MDEV_VMM_DRIVERS:-mtty,mtty_rs,mdpy,mdpy_rs,mbochs,sample}
 	export MDEV_VFIO_MODES=${MDEV_VFIO_MODES:-type1v1,cdev}
 	name=vmm
