@@ -51,12 +51,19 @@
 //! pin, which the VFIO glue then unpins.
 //!
 //! `VFIO_DEVICE_RESET` puts registers and config space back as created, and
-//! unpins the pinned page (BAR2's memory is left as it is). See
+//! unpins the pinned page (BAR2's memory is left as it is).
+//!
+//! The device migrates (VFIO migration v2, with `STOP_COPY`, `P2P` and
+//! `PRE_COPY`): its stream carries the registers, the DMA registers, the
+//! pin it holds (the IOVA of the page), config space and BAR2's memory; the
+//! device that resumes it pins that page again, in its own container, before
+//! it takes any of the rest. The stream's layout is at [`MIG_MAGIC`]. See
 //! Documentation/rust-vendor-driver.rst for a walkthrough.
 
 use core::fmt::{self, Write};
 use kernel::{
     faux, new_mutex,
+    page::PAGE_SIZE,
     prelude::*,
     str::{parse_int::ParseInt, BStr},
     sync::Mutex,
@@ -344,6 +351,141 @@ impl vfio::DeviceOps for SampleDevice {
             let _ = dev.unpin(pinned);
         }
     }
+
+    // The header is all that pre-copy sends; the rest comes in stop-copy,
+    // with the device stopped. The sample offers no dirty tracking: its
+    // copies write guest memory, and the API cannot report dirty pages.
+    const MIGRATION_FLAGS: u32 = vfio::migration::VFIO_MIGRATION_STOP_COPY
+        | vfio::migration::VFIO_MIGRATION_P2P
+        | vfio::migration::VFIO_MIGRATION_PRE_COPY;
+
+    fn save(dev: &vfio::Device<Self>, stage: vfio::SaveStage, out: &mut vfio::SaveData) -> Result {
+        match stage {
+            vfio::SaveStage::Initial => out.push(&mig_header(dev.model)),
+            vfio::SaveStage::Final => {
+                let saved = dev.regs.lock().save()?;
+                out.push(&saved)?;
+                // BAR2 through a small buffer: the region's memory is shared
+                // with userspace and only copied, never borrowed.
+                let mut chunk = [0u8; 256];
+                for offset in (0..BAR2_SIZE).step_by(chunk.len()) {
+                    dev.bar2.read(offset, &mut chunk)?;
+                    out.push(&chunk)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn resume_spec(dev: &vfio::Device<Self>) -> Result<vfio::ResumeSpec> {
+        let mut prefix = KVec::new();
+        prefix.extend_from_slice(&mig_header(dev.model), GFP_KERNEL)?;
+        Ok(vfio::ResumeSpec {
+            prefix,
+            max_size: MIG_SIZE,
+        })
+    }
+
+    fn load(dev: &vfio::Device<Self>, data: &[u8]) -> Result {
+        // Everything in the stream is checked first ...
+        if data.len() != MIG_SIZE {
+            return Err(EINVAL);
+        }
+        let (header, rest) = data.split_at(MIG_HEADER_SIZE);
+        if header != mig_header(dev.model) {
+            return Err(EINVAL);
+        }
+        let (saved, bar2) = rest.split_at(SAVED_SIZE);
+        let (mut loaded, pin) = Registers::load(dev.model, saved)?;
+        let mut regs = dev.regs.lock();
+        // ... then the page the saved device had pinned is pinned here, the
+        // one step that can fail for a reason outside the stream (nothing
+        // mapped there in this device's container, an unmap going on): it
+        // fails the load with the pin's errno, nothing changed. Under the
+        // register lock, as every pin of the device.
+        if let Some(iova) = pin {
+            loaded.pinned = Some(dev.pin(iova, 1, true)?);
+        }
+        // BAR2 has exactly the stream's size, so this write cannot fail; if
+        // it did, the new pin goes back and the registers stay.
+        if let Err(e) = dev.bar2.write(0, bar2) {
+            if let Some(pinned) = loaded.pinned.take() {
+                let _ = dev.unpin(pinned);
+            }
+            return Err(e);
+        }
+        let old = core::mem::replace(&mut *regs, loaded);
+        // The device's own pin, if it had one, is not in the state it now
+        // has: given back (it fails only if it was unpinned already).
+        if let Some(pinned) = old.pinned {
+            let _ = dev.unpin(pinned);
+        }
+        Ok(())
+    }
+
+    fn migration_data_size(&self) -> usize {
+        MIG_SIZE
+    }
+}
+
+/// The first bytes of a migration stream of the sample, all little endian:
+/// this magic number (u64), the stream's major and minor version (u32 1 and
+/// 0), the type's PCI device ID and BAR0 size (u32 each), and the length of
+/// the whole stream (u64, [`MIG_SIZE`]). These [`MIG_HEADER_SIZE`] bytes are
+/// what pre-copy sends; a resuming device refuses any write that differs
+/// from its own header (`EINVAL`), so a stream of the other type or with
+/// another magic is never taken.
+///
+/// Then, in stop-copy, the device's state ([`SAVED_SIZE`] bytes, laid out
+/// as `Registers::save` says) and BAR2's memory ([`BAR2_SIZE`] bytes).
+pub const MIG_MAGIC: u64 = 0x4d44_5253_5341_4d50;
+/// The bytes of a stream's header.
+const MIG_HEADER_SIZE: usize = 32;
+/// The bytes of the device's state in a stream: registers, the pin, config
+/// space.
+const SAVED_SIZE: usize = 48 + CONFIG_SIZE;
+/// The bytes of a whole stream.
+pub const MIG_SIZE: usize = MIG_HEADER_SIZE + SAVED_SIZE + BAR2_SIZE;
+/// The saved pin flags of a device that holds a pin (of one writable page).
+const MIG_PIN_HELD: u32 = 1;
+
+/// The header of a stream of a device of `model`.
+fn mig_header(model: Model) -> [u8; MIG_HEADER_SIZE] {
+    let mut header = [0u8; MIG_HEADER_SIZE];
+    let fields: [&[u8]; 6] = [
+        &MIG_MAGIC.to_le_bytes(),
+        &1u32.to_le_bytes(),
+        &0u32.to_le_bytes(),
+        &u32::from(model.device_id).to_le_bytes(),
+        &model.bar0_size.to_le_bytes(),
+        &(MIG_SIZE as u64).to_le_bytes(),
+    ];
+    let mut at = 0;
+    for field in fields {
+        header[at..at + field.len()].copy_from_slice(field);
+        at += field.len();
+    }
+    header
+}
+
+/// Reads little-endian fields one after the other out of saved bytes.
+struct Fields<'a>(&'a [u8]);
+
+impl Fields<'_> {
+    /// The next `N` bytes; `EINVAL` if fewer are left.
+    fn take<const N: usize>(&mut self) -> Result<[u8; N]> {
+        let (field, rest) = self.0.split_first_chunk::<N>().ok_or(EINVAL)?;
+        self.0 = rest;
+        Ok(*field)
+    }
+
+    fn u32(&mut self) -> Result<u32> {
+        self.take().map(u32::from_le_bytes)
+    }
+
+    fn u64(&mut self) -> Result<u64> {
+        self.take().map(u64::from_le_bytes)
+    }
 }
 
 /// Runs a DMA `command` of the device `dev`, whose registers `regs` are.
@@ -552,7 +694,78 @@ impl Registers {
     fn dma_done(&mut self, result: Result) {
         self.dma_status = result.err().map_or(0, |e| e.to_errno().unsigned_abs());
     }
+
+    /// The state a migration stream carries, [`SAVED_SIZE`] bytes, each
+    /// field little endian: SCRATCH, COUNTER, IRQ_COUNT, DMA_LEN (u32 each),
+    /// DMA_ADDR (u64), DMA_STATUS, DMA_UNMAPS (u32 each); the pin: its flags
+    /// (u32, 0 or [`MIG_PIN_HELD`]), its pages (u32, 0 or 1) and the IOVA of
+    /// its page (u64, 0 without a pin); then the 256 bytes of config space.
+    fn save(&self) -> Result<KVec<u8>> {
+        let (flags, pages, iova) = match &self.pinned {
+            Some(pinned) => (
+                MIG_PIN_HELD,
+                u32::try_from(pinned.pages()).unwrap_or(u32::MAX),
+                pinned.iova(),
+            ),
+            None => (0, 0, 0),
+        };
+        let mut out = KVec::with_capacity(SAVED_SIZE, GFP_KERNEL)?;
+        for field in [
+            &self.scratch.to_le_bytes()[..],
+            &self.counter.to_le_bytes(),
+            &self.irq_count.to_le_bytes(),
+            &self.dma_len.to_le_bytes(),
+            &self.dma_addr.to_le_bytes(),
+            &self.dma_status.to_le_bytes(),
+            &self.dma_unmaps.to_le_bytes(),
+            &flags.to_le_bytes(),
+            &pages.to_le_bytes(),
+            &iova.to_le_bytes(),
+            &self.config,
+        ] {
+            out.extend_from_slice(field, GFP_KERNEL)?;
+        }
+        Ok(out)
+    }
+
+    /// The registers of a device of `model` that [`Self::save`] saved as
+    /// `saved`, with no pin, and the IOVA of the page the saved device had
+    /// pinned, if it had one. `EINVAL` unless `saved` is exactly one saved
+    /// state that a device of `model` can have: a pin of one page at a page
+    /// boundary or none, a DMA_STATUS that is an errno or 0, and config
+    /// space whose read-only bits are the model's.
+    fn load(model: Model, saved: &[u8]) -> Result<(Self, Option<u64>)> {
+        let mut fields = Fields(saved);
+        let mut regs = Self::new(model);
+        regs.scratch = fields.u32()?;
+        regs.counter = fields.u32()?;
+        regs.irq_count = fields.u32()?;
+        regs.dma_len = fields.u32()?;
+        regs.dma_addr = fields.u64()?;
+        regs.dma_status = fields.u32()?;
+        regs.dma_unmaps = fields.u32()?;
+        let (flags, pages, iova) = (fields.u32()?, fields.u32()?, fields.u64()?);
+        let config: [u8; CONFIG_SIZE] = fields.take()?;
+        if !fields.0.is_empty() || regs.dma_status >= MAX_ERRNO {
+            return Err(EINVAL);
+        }
+        let pin = match (flags, pages) {
+            (0, 0) if iova == 0 => None,
+            (MIG_PIN_HELD, 1) if iova % PAGE_SIZE as u64 == 0 => Some(iova),
+            _ => return Err(EINVAL),
+        };
+        for (i, (&byte, &fresh)) in config.iter().zip(regs.config.iter()).enumerate() {
+            if (byte ^ fresh) & !Self::config_write_mask(model, i) != 0 {
+                return Err(EINVAL);
+            }
+        }
+        regs.config = config;
+        Ok((regs, pin))
+    }
 }
+
+/// Errnos are below this (`MAX_ERRNO` + 1).
+const MAX_ERRNO: u32 = 4096;
 
 /// The module: a parent, which owns the faux device it slices and
 /// keeps the driver registered while it is.
@@ -699,6 +912,94 @@ mod tests {
         assert_eq!(dma_pattern(1), 0x5b);
         assert_eq!(dma_pattern(0x5a), 0);
         assert_eq!(dma_pattern(256), dma_pattern(0));
+    }
+
+    /// A saved state of a SMALL device with some registers set.
+    fn saved_state() -> KVec<u8> {
+        let mut regs = Registers::new(SMALL);
+        regs.bar0_write(REG_SCRATCH, 0x1234_5678);
+        regs.bar0_write(REG_COUNTER, 41);
+        regs.bar0_write(REG_DOORBELL, 0);
+        regs.bar0_write(REG_DMA_ADDR_HI, 1);
+        regs.bar0_write(REG_DMA_ADDR_LO, 0x200);
+        regs.bar0_write(REG_DMA_LEN, 32);
+        regs.dma_done(Err(EBUSY));
+        regs.config_write(SMALL, 0x3c, &[0x0b]).unwrap();
+        regs.save().unwrap()
+    }
+
+    #[test]
+    fn saved_state_loads_back() {
+        let saved = saved_state();
+        assert_eq!(saved.len(), SAVED_SIZE);
+        let (mut regs, pin) = Registers::load(SMALL, &saved).unwrap();
+        assert_eq!(pin, None);
+        assert_eq!(regs.bar0_read(REG_SCRATCH), 0x1234_5678);
+        assert_eq!(regs.bar0_read(REG_COUNTER), 41);
+        assert_eq!(regs.bar0_read(REG_IRQ_COUNT), 1);
+        assert_eq!(regs.bar0_read(REG_DMA_ADDR_HI), 1);
+        assert_eq!(regs.bar0_read(REG_DMA_ADDR_LO), 0x200);
+        assert_eq!(regs.bar0_read(REG_DMA_LEN), 32);
+        assert_eq!(regs.bar0_read(REG_DMA_STATUS), 16);
+        assert_eq!(config_dword(&regs, 0x3c) & 0xff, 0x0b);
+        assert_eq!(&regs.save().unwrap()[..], &saved[..]);
+    }
+
+    #[test]
+    fn saved_pin_is_one_whole_page() {
+        let mut saved = saved_state();
+        let pin = |saved: &mut KVec<u8>, flags: u32, pages: u32, iova: u64| {
+            saved[32..36].copy_from_slice(&flags.to_le_bytes());
+            saved[36..40].copy_from_slice(&pages.to_le_bytes());
+            saved[40..48].copy_from_slice(&iova.to_le_bytes());
+        };
+        pin(&mut saved, MIG_PIN_HELD, 1, 0x1000_1000);
+        assert_eq!(
+            Registers::load(SMALL, &saved).map(|(_, pin)| pin),
+            Ok(Some(0x1000_1000))
+        );
+        for (flags, pages, iova) in [
+            (MIG_PIN_HELD, 1, 0x1000_1008),
+            (MIG_PIN_HELD, 2, 0x1000_1000),
+            (MIG_PIN_HELD, 0, 0x1000_1000),
+            (2, 1, 0x1000_1000),
+            (0, 0, 0x1000_1000),
+            (0, 1, 0),
+        ] {
+            pin(&mut saved, flags, pages, iova);
+            assert!(Registers::load(SMALL, &saved).is_err());
+        }
+    }
+
+    #[test]
+    fn saved_state_is_checked_whole() {
+        let saved = saved_state();
+        assert!(Registers::load(SMALL, &saved[..SAVED_SIZE - 1]).is_err());
+        let mut longer = saved_state();
+        longer.push(0, GFP_KERNEL).unwrap();
+        assert!(Registers::load(SMALL, &longer).is_err());
+        // A read-only config byte (the device ID) that is not the model's.
+        let mut other = saved_state();
+        other[48 + 2] ^= 1;
+        assert!(Registers::load(SMALL, &other).is_err());
+        // BAR0's size bits are read-only too.
+        let mut other = saved_state();
+        other[48 + CONFIG_BAR0 + 1] = 0x01;
+        assert!(Registers::load(SMALL, &other).is_err());
+        // DMA_STATUS is an errno or 0.
+        let mut other = saved_state();
+        other[24..28].copy_from_slice(&4096u32.to_le_bytes());
+        assert!(Registers::load(SMALL, &other).is_err());
+    }
+
+    #[test]
+    fn stream_header() {
+        let header = mig_header(SMALL);
+        assert_eq!(&header[..8], &MIG_MAGIC.to_le_bytes());
+        assert_eq!(&header[8..16], &[1, 0, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(&header[16..24], &[0x01, 0x7f, 0, 0, 0, 0x10, 0, 0]);
+        assert_eq!(&header[24..], &(MIG_SIZE as u64).to_le_bytes());
+        assert_eq!(MIG_SIZE, 65872);
     }
 
     #[test]
