@@ -32,6 +32,35 @@
  *
  * The device comes from MDEV_UUID (and MDEV_VFIO_MODE, see vfio_dev.h),
  * its number of ports from MDEV_MTTY_PORTS.  The last line is "end".
+ *
+ * The same arcs, precopy and interrupt runs drive the Rust sample
+ * mdev_rs_sample (found by its vendor ID, 0x1b36), which does DMA and pins
+ * guest memory: for it, the client maps two pages at DMA_IOVA, and the
+ * interrupt runs start with sample_setup() (a pin held).  Its own runs:
+ *
+ *   mig_client sample-migrate FILE
+ *                                two devices of one container, MDEV_UUID
+ *                                (the source) and MDEV_UUID2 (the
+ *                                destination), each set up differently,
+ *                                each with a pin: the source saved into
+ *                                FILE and resumed into the destination;
+ *                                both dumped, then the destination's
+ *                                doorbell, a DMA copy with its resumed DMA
+ *                                registers, the unpin of its resumed pin
+ *   mig_client sample-bad KIND FILE [GOOD]
+ *                                the sample set up (with a pin), dumped,
+ *                                a bad resume from FILE, dumped again
+ *                                (still in RESUMING), a reset, then GOOD
+ *                                (default FILE) resumed whole ("again: "),
+ *                                or for oversized the stream that fits
+ *                                written after the one that did not:
+ *                                truncated,
+ *                                oversized, garbage (another magic),
+ *                                foreign (FILE is another type's), corrupt
+ *                                (a read-only config byte changed), badpin
+ *                                (pin flags no device writes), pinfail
+ *                                (the pin moved to IOVA nothing maps),
+ *                                after (a write after RESUMING)
  */
 #define _GNU_SOURCE		/* strerrorname_np() */
 #include <errno.h>
@@ -40,7 +69,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include <linux/serial_reg.h>
 #include <linux/vfio.h>
@@ -48,7 +79,8 @@
 #include "kselftest_harness.h"
 #include "vfio_dev.h"
 
-#define MAX_STREAM	4096
+/* The sample's stream, 65872 bytes, is the longest. */
+#define MAX_STREAM	(128 * 1024)
 
 /* vfio_dev.h needs the harness's types; its runner is not used here. */
 static int (*const harness_unused)(int, char **) __attribute__((unused)) = test_harness_run;
@@ -56,6 +88,9 @@ static int (*const harness_unused)(int, char **) __attribute__((unused)) = test_
 static struct vfio_dev dev;
 static int ports;
 static uint64_t bar[2];
+/* The device whose state the feature calls ask and set, and its label. */
+static struct vfio_dev *cur = &dev;
+static const char *who = "";
 
 static const char *const state_names[] = {
 	[VFIO_DEVICE_STATE_ERROR] = "ERROR",
@@ -83,7 +118,7 @@ static int feature(uint32_t flags, void *data, size_t len)
 	f->argsz = sizeof(*f) + len;
 	f->flags = flags;
 	memcpy(f->data, data, len);
-	ret = ioctl(dev.device, VFIO_DEVICE_FEATURE, f);
+	ret = ioctl(cur->device, VFIO_DEVICE_FEATURE, f);
 	memcpy(data, f->data, len);
 	return ret;
 }
@@ -117,19 +152,19 @@ static int t_set_state(uint32_t state)
 	int fd = set_state(state), err = errno;
 	int now = get_state();
 
-	say("set %s: %s%s, now %s", state_name(state), fd == -2 ? errname(err) : "OK",
+	say("%sset %s: %s%s, now %s", who, state_name(state), fd == -2 ? errname(err) : "OK",
 	    fd >= 0 ? " with a data fd" : "", now < 0 ? errname(errno) : state_name(now));
 	return fd >= 0 ? fd : -1;
 }
 
 static void t_reset(void)
 {
-	int ret = ioctl(dev.device, VFIO_DEVICE_RESET);
+	int ret = ioctl(cur->device, VFIO_DEVICE_RESET);
 	int now;
 
-	say("reset: %s", res(ret));
+	say("%sreset: %s", who, res(ret));
 	now = get_state();
-	say("state: %s", now < 0 ? errname(errno) : state_name(now));
+	say("%sstate: %s", who, now < 0 ? errname(errno) : state_name(now));
 }
 
 static void t_precopy_info(int fd, uint32_t argsz, unsigned long cmd)
@@ -171,14 +206,29 @@ static ssize_t read_all(int fd, uint8_t *buf)
 	return total;
 }
 
+/* FNV-1a, 32 bits: what stands for data too long to print. */
+static uint32_t fnv1a(const uint8_t *buf, size_t len)
+{
+	uint32_t h = 2166136261u;
+
+	while (len--)
+		h = (h ^ *buf++) * 16777619u;
+	return h;
+}
+
+/* At most HEXDUMP_MAX bytes are printed, then the hash of all of them. */
+#define HEXDUMP_MAX	512
+
 static void hexdump(const char *what, const uint8_t *buf, size_t len)
 {
 	char line[16 * 3 + 1];
-	size_t row, i;
+	size_t row, i, shown = len < HEXDUMP_MAX ? len : HEXDUMP_MAX;
 
 	say("%s: %zu bytes", what, len);
-	for (row = 0; row < len; row += 16) {
-		size_t end = row + 16 < len ? row + 16 : len;
+	if (shown < len)
+		say("  (the first %zu; fnv1a of all: 0x%08x)", shown, fnv1a(buf, len));
+	for (row = 0; row < shown; row += 16) {
+		size_t end = row + 16 < shown ? row + 16 : shown;
 
 		for (i = row; i < end; i++)
 			sprintf(line + 3 * (i - row), " %02x", buf[i]);
@@ -493,12 +543,383 @@ static int do_bad(const char *kind, const char *path)
 	return 0;
 }
 
-static int do_interrupt(const char *kind)
+/* --- The Rust sample mdev_rs_sample: registers, DMA and pins --- */
+
+#define SAMPLE_VENDOR		0x1b36
+#define S_SCRATCH		0x04
+#define S_COUNTER		0x08	/* post-increments on read */
+#define S_DOORBELL		0x0c
+#define S_IRQ_COUNT		0x10
+#define S_DMA_ADDR_LO		0x14
+#define S_DMA_ADDR_HI		0x18
+#define S_DMA_LEN		0x1c
+#define S_DMA_CMD		0x20
+#define S_DMA_STATUS		0x24
+#define S_DMA_PINNED		0x28
+#define S_DMA_UNMAPS		0x2c
+#define S_CMD_COPY		1
+#define S_CMD_PIN		2
+#define S_CMD_UNPIN		3
+#define S_BAR2_SIZE		(64 * 1024)
+
+/* The sample's stream (Documentation/rust-vendor-driver.rst). */
+#define S_HEADER		32
+#define S_PIN_FLAGS		(S_HEADER + 32)
+#define S_PIN_IOVA		(S_HEADER + 40)
+#define S_CONFIG		(S_HEADER + 48)
+
+/* Guest memory: two pages at DMA_IOVA; nothing is mapped at DMA_UNMAPPED. */
+#define DMA_IOVA		0x10000000ULL
+#define DMA_UNMAPPED		0x40000000ULL
+
+static int sample;
+static uint64_t s_bar0, s_bar2;
+static uint8_t *dma_buf;
+static size_t dma_size, page;
+
+static uint32_t s_get(struct vfio_dev *d, uint32_t reg)
 {
-	uint8_t buf[MAX_STREAM];
+	uint32_t v = 0;
+
+	if (pread(d->device, &v, 4, s_bar0 + reg) != 4)
+		say("%sBAR0[0x%02x]: %s", who, reg, errname(errno));
+	return v;
+}
+
+static void s_set(struct vfio_dev *d, uint32_t reg, uint32_t v)
+{
+	if (pwrite(d->device, &v, 4, s_bar0 + reg) != 4)
+		say("%sBAR0[0x%02x] <- 0x%x: %s", who, reg, v, errname(errno));
+}
+
+/* Set DMA_ADDR and DMA_LEN, run the DMA command CMD: DMA_STATUS after. */
+static uint32_t s_dma(struct vfio_dev *d, uint32_t cmd, uint64_t iova, uint32_t len)
+{
+	s_set(d, S_DMA_ADDR_LO, (uint32_t)iova);
+	s_set(d, S_DMA_ADDR_HI, iova >> 32);
+	s_set(d, S_DMA_LEN, len);
+	s_set(d, S_DMA_CMD, cmd);
+	return s_get(d, S_DMA_STATUS);
+}
+
+/* Map the guest memory into DEV's container (or IOAS): 0, or -1. */
+static int s_map(void)
+{
+	page = sysconf(_SC_PAGESIZE);
+	dma_size = 2 * page;
+	dma_buf = mmap(NULL, dma_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (dma_buf == MAP_FAILED) {
+		say("mmap: %s", errname(errno));
+		return -1;
+	}
+	memset(dma_buf, 0, dma_size);
+	if (vfio_dev_dma_map(&dev, dma_buf, DMA_IOVA, dma_size)) {
+		say("DMA map of %zu bytes at 0x%llx: %s", dma_size, DMA_IOVA, errname(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Put the sample D in a state of its own (VARIANT 0 or 1 tells two apart):
+ * config space, registers, doorbells, BAR2, a copy, a pin (and a second
+ * pin, refused: DMA_STATUS EBUSY), then DMA_ADDR and DMA_LEN for a copy
+ * that is not run.
+ */
+static void sample_setup(struct vfio_dev *d, int v)
+{
+	uint8_t bytes[64];
+	int i;
+
+	t_cfg_set(d, 0x04, 2, "command", 0x0006);
+	t_cfg_set(d, 0x10, 4, "BAR0", 0xfeb00000 + v * 0x10000);
+	t_cfg_set(d, 0x3c, 1, "interrupt line", 0x0b + v);
+	s_set(d, S_SCRATCH, 0x5ca1ab1e ^ v);
+	s_set(d, S_COUNTER, 0x100 + v);
+	for (i = 0; i < 2 + v; i++)
+		s_set(d, S_DOORBELL, 1);
+	for (i = 0; i < (int)sizeof(bytes); i++)
+		bytes[i] = 0x30 + i + 7 * v;
+	for (i = 0; i < 3; i++) {
+		uint64_t off = i == 0 ? 0 : i == 1 ? 0x4000 + 0x100 * v : S_BAR2_SIZE - sizeof(bytes);
+
+		if (pwrite(d->device, bytes, sizeof(bytes), s_bar2 + off) != sizeof(bytes))
+			say("%sBAR2[0x%llx] write: %s", who, (unsigned long long)off, errname(errno));
+	}
+	say("%ssetup: copy: status %u", who, s_dma(d, S_CMD_COPY, DMA_IOVA + 100 + v, 16));
+	say("%ssetup: pin: status %u", who,
+	    s_dma(d, S_CMD_PIN, DMA_IOVA + (v ? 0 : page) + 8, 0));
+	say("%ssetup: a second pin: status %u", who, s_dma(d, S_CMD_PIN, DMA_IOVA, 0));
+	s_set(d, S_DMA_ADDR_LO, (uint32_t)(DMA_IOVA + 0x200 + 0x100 * v));
+	s_set(d, S_DMA_ADDR_HI, 0);
+	s_set(d, S_DMA_LEN, 32 + v);
+}
+
+/*
+ * What a guest sees of the sample D, between "== state NAME" and "== end
+ * state": the registers (COUNTER written back after it is read), the pages
+ * pinned, BAR2's hash, config space.
+ */
+static void sample_dump(struct vfio_dev *d, const char *name)
+{
+	static uint8_t bar2[S_BAR2_SIZE];
+	uint32_t counter = s_get(d, S_COUNTER);
+	ssize_t n;
+
+	s_set(d, S_COUNTER, counter);
+	say("== state %s", name);
+	say("SCRATCH 0x%08x COUNTER 0x%x IRQ_COUNT %u", s_get(d, S_SCRATCH), counter,
+	    s_get(d, S_IRQ_COUNT));
+	say("DMA_ADDR 0x%08x%08x DMA_LEN %u DMA_STATUS %u DMA_PINNED %u DMA_UNMAPS %u",
+	    s_get(d, S_DMA_ADDR_HI), s_get(d, S_DMA_ADDR_LO), s_get(d, S_DMA_LEN),
+	    s_get(d, S_DMA_STATUS), s_get(d, S_DMA_PINNED), s_get(d, S_DMA_UNMAPS));
+	n = pread(d->device, bar2, sizeof(bar2), s_bar2);
+	if (n != sizeof(bar2))
+		say("BAR2 read: %s", n < 0 ? errname(errno) : "short");
+	else
+		say("BAR2: fnv1a 0x%08x", fnv1a(bar2, sizeof(bar2)));
+	t_cfg_dump(d, 0x40);
+	say("== end state");
+}
+
+/* Arm D's INTx eventfd, ring the doorbell: whether the eventfd fired. */
+static void sample_doorbell(struct vfio_dev *d)
+{
+	int efd = eventfd(0, EFD_NONBLOCK);
+	struct pollfd pfd = { .fd = efd, .events = POLLIN };
+	const char *fired;
+
+	if (efd < 0 || set_irqs(d, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER,
+				VFIO_PCI_INTX_IRQ_INDEX, 1, &efd, sizeof(efd))) {
+		say("%sarming INTx: %s", who, errname(errno));
+		if (efd >= 0)
+			close(efd);
+		return;
+	}
+	s_set(d, S_DOORBELL, 1);
+	fired = poll(&pfd, 1, 1000) == 1 ? "signalled" : "silent";
+	say("%sdoorbell: eventfd %s, IRQ_COUNT %u", who, fired, s_get(d, S_IRQ_COUNT));
+	set_irqs(d, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER,
+		 VFIO_PCI_INTX_IRQ_INDEX, 0, NULL, 0);
+	close(efd);
+}
+
+/*
+ * Run a copy with D's registers as they are (the resumed DMA_ADDR and
+ * DMA_LEN) into zeroed guest memory, and say whether exactly those bytes
+ * hold the pattern (byte i: i % 256 ^ 0x5a).
+ */
+static void sample_copy(struct vfio_dev *d)
+{
+	uint64_t addr = (uint64_t)s_get(d, S_DMA_ADDR_HI) << 32 | s_get(d, S_DMA_ADDR_LO);
+	uint32_t len = s_get(d, S_DMA_LEN), status;
+	size_t i, wrong = 0, other = 0;
+
+	memset(dma_buf, 0, dma_size);
+	s_set(d, S_DMA_CMD, S_CMD_COPY);
+	status = s_get(d, S_DMA_STATUS);
+	if (addr < DMA_IOVA || addr - DMA_IOVA + len > dma_size) {
+		say("%scopy with the resumed DMA_ADDR and DMA_LEN: status %u, at 0x%llx: not in guest memory",
+		    who, status, (unsigned long long)addr);
+		return;
+	}
+	for (i = 0; i < dma_size; i++) {
+		size_t at = i - (addr - DMA_IOVA);
+
+		if (i >= addr - DMA_IOVA && at < len)
+			wrong += dma_buf[i] != (uint8_t)((at % 256) ^ 0x5a);
+		else
+			other += dma_buf[i] != 0;
+	}
+	say("%scopy with the resumed DMA_ADDR and DMA_LEN: status %u, %u bytes at 0x%llx, %zu wrong, %zu other bytes written",
+	    who, status, len, (unsigned long long)addr, wrong, other);
+}
+
+/* Save the source into BUF: the stream's length, or -1. */
+static ssize_t sample_save(uint8_t *buf)
+{
 	ssize_t n;
 	int fd;
 
+	t_set_state(VFIO_DEVICE_STATE_STOP);
+	fd = t_set_state(VFIO_DEVICE_STATE_STOP_COPY);
+	if (fd < 0)
+		return -1;
+	n = read_all(fd, buf);
+	close(fd);
+	if (n >= 0)
+		hexdump("stream", buf, n);
+	t_set_state(VFIO_DEVICE_STATE_RUNNING);
+	return n;
+}
+
+/* Resume the current device from the N bytes of BUF, to RUNNING. */
+static void sample_resume(const uint8_t *buf, size_t n)
+{
+	int fd;
+
+	t_set_state(VFIO_DEVICE_STATE_STOP);
+	fd = t_set_state(VFIO_DEVICE_STATE_RESUMING);
+	if (fd < 0)
+		return;
+	t_write(fd, buf, n);
+	close(fd);
+	t_set_state(VFIO_DEVICE_STATE_STOP);
+	t_set_state(VFIO_DEVICE_STATE_RUNNING);
+}
+
+static int do_sample_migrate(const char *path)
+{
+	static uint8_t buf[MAX_STREAM];
+	const char *uuid2 = getenv("MDEV_UUID2");
+	struct vfio_dev dst;
+	ssize_t n;
+	int out;
+
+	if (!uuid2) {
+		say("MDEV_UUID2 (the destination) is not set");
+		return -1;
+	}
+	if (vfio_dev_open_beside(&dst, uuid2, &dev)) {
+		say("open of the destination: %s", dst.why);
+		return -1;
+	}
+	if (ioctl(dst.device, VFIO_DEVICE_RESET))
+		say("destination: reset: %s", errname(errno));
+	if (s_map())
+		return -1;
+
+	who = "source: ";
+	sample_setup(&dev, 0);
+	who = "destination: ";
+	sample_setup(&dst, 1);
+	sample_dump(&dst, "destination before");
+
+	who = "source: ";
+	n = sample_save(buf);
+	if (n < 0)
+		return -1;
+	out = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (out < 0 || write(out, buf, n) != n) {
+		say("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	close(out);
+	sample_dump(&dev, "source");
+
+	cur = &dst;
+	who = "destination: ";
+	sample_resume(buf, n);
+	sample_dump(&dst, "destination");
+	say("destination: DMA_PINNED after resume: %u", s_get(&dst, S_DMA_PINNED));
+	sample_doorbell(&dst);
+	sample_copy(&dst);
+	say("destination: unpin of the resumed pin: status %u, DMA_PINNED %u",
+	    s_dma(&dst, S_CMD_UNPIN, 0, 0), s_get(&dst, S_DMA_PINNED));
+
+	/* The source keeps its own pin, and runs on. */
+	cur = &dev;
+	who = "source: ";
+	say("source: DMA_PINNED after the migration: %u", s_get(&dev, S_DMA_PINNED));
+	say("source: unpin: status %u, DMA_PINNED %u", s_dma(&dev, S_CMD_UNPIN, 0, 0),
+	    s_get(&dev, S_DMA_PINNED));
+	who = "";
+	vfio_dev_close(&dst);
+	return 0;
+}
+
+static int do_sample_bad(const char *kind, const char *path, const char *good_path)
+{
+	static uint8_t buf[MAX_STREAM + 16], good[MAX_STREAM];
+	ssize_t n = load_file(path, buf), good_n = load_file(good_path, good);
+	int fd, fd2, dump_after = 1;
+
+	if (n < S_CONFIG + 256 || good_n < 0) {
+		say("%s: %s", n < 0 || n >= S_CONFIG + 256 ? good_path : path,
+		    n < 0 || good_n < 0 ? strerror(errno) : "too short for a stream of the sample");
+		return -1;
+	}
+	if (s_map())
+		return -1;
+	sample_setup(&dev, 1);
+	sample_dump(&dev, "before");
+	t_set_state(VFIO_DEVICE_STATE_STOP);
+	fd = t_set_state(VFIO_DEVICE_STATE_RESUMING);
+	if (fd < 0)
+		return -1;
+	if (!strcmp(kind, "truncated")) {
+		t_write(fd, buf, n - 4);
+		t_set_state(VFIO_DEVICE_STATE_STOP);
+	} else if (!strcmp(kind, "oversized")) {
+		t_write(fd, buf, n + 8);
+		t_set_state(VFIO_DEVICE_STATE_STOP);
+	} else if (!strcmp(kind, "garbage")) {
+		buf[0] ^= 0xff;
+		t_write(fd, buf, n);
+		t_set_state(VFIO_DEVICE_STATE_STOP);
+	} else if (!strcmp(kind, "foreign")) {
+		t_write(fd, buf, n);
+		t_set_state(VFIO_DEVICE_STATE_STOP);
+	} else if (!strcmp(kind, "corrupt")) {
+		buf[S_CONFIG + 2] ^= 1;		/* the device ID, read-only */
+		t_write(fd, buf, n);
+		t_set_state(VFIO_DEVICE_STATE_STOP);
+	} else if (!strcmp(kind, "badpin")) {
+		buf[S_PIN_FLAGS] = 3;
+		t_write(fd, buf, n);
+		t_set_state(VFIO_DEVICE_STATE_STOP);
+	} else if (!strcmp(kind, "pinfail")) {
+		uint64_t iova = DMA_UNMAPPED;
+
+		say("the stream holds a pin: %s", buf[S_PIN_FLAGS] == 1 ? "yes" : "no");
+		memcpy(buf + S_PIN_IOVA, &iova, 8);	/* little endian, as x86 */
+		t_write(fd, buf, n);
+		t_set_state(VFIO_DEVICE_STATE_STOP);
+	} else if (!strcmp(kind, "after")) {
+		t_write(fd, buf, n);
+		t_set_state(VFIO_DEVICE_STATE_STOP);
+		t_write(fd, buf, 8);
+		fd2 = t_set_state(VFIO_DEVICE_STATE_RESUMING);
+		t_write(fd, buf, 8);
+		if (fd2 >= 0)
+			close(fd2);
+		dump_after = 0;
+	} else {
+		say("unknown kind %s", kind);
+	}
+	if (dump_after)
+		sample_dump(&dev, "after");
+	if (!strcmp(kind, "oversized")) {
+		/* Nothing of the write that did not fit was taken. */
+		t_write(fd, buf, n);
+		t_write(fd, buf, 1);
+		who = "again: ";
+		t_set_state(VFIO_DEVICE_STATE_STOP);
+		close(fd);
+	} else {
+		close(fd);
+		/* The device still resumes a good stream. */
+		t_reset();
+		who = "again: ";
+		sample_resume(good, good_n);
+	}
+	say("again: DMA_PINNED %u", s_get(&dev, S_DMA_PINNED));
+	who = "";
+	return 0;
+}
+
+static int do_interrupt(const char *kind)
+{
+	static uint8_t buf[MAX_STREAM];
+	ssize_t n;
+	int fd;
+
+	/* The sample transfers with a pin held. */
+	if (sample) {
+		if (s_map())
+			return -1;
+		sample_setup(&dev, 0);
+	}
 	if (!strcmp(kind, "close")) {
 		fd = t_set_state(VFIO_DEVICE_STATE_STOP_COPY);
 		if (fd < 0)
@@ -520,6 +941,8 @@ static int do_interrupt(const char *kind)
 			return -1;
 		t_read(fd, buf, 10);
 		t_reset();
+		if (sample)
+			say("DMA_PINNED after the reset: %u", s_get(&dev, S_DMA_PINNED));
 		t_read(fd, buf, 10);
 		close(fd);
 		t_set_state(VFIO_DEVICE_STATE_STOP);
@@ -568,7 +991,8 @@ int main(int argc, char **argv)
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc < 2) {
-		fprintf(stderr, "usage: %s arcs|precopy|setup|save F|resume F|bad K F|interrupt K\n",
+		fprintf(stderr, "usage: %s arcs|precopy|setup|save F|resume F|bad K F|interrupt K|"
+			"sample-migrate F|sample-bad K F\n",
 			argv[0]);
 		return 2;
 	}
@@ -577,7 +1001,24 @@ int main(int argc, char **argv)
 		say("open: %s", dev.why);
 		return 1;
 	}
-	for (int i = 0; i < ports; i++) {
+	{
+		uint16_t vendor = 0;
+
+		sample = config_read(&dev, &vendor, 2, 0) == 2 && vendor == SAMPLE_VENDOR;
+	}
+	for (int i = 0; sample && i < 2; i++) {
+		struct vfio_region_info info = {
+			.argsz = sizeof(info),
+			.index = i ? VFIO_PCI_BAR2_REGION_INDEX : VFIO_PCI_BAR0_REGION_INDEX,
+		};
+
+		if (ioctl(dev.device, VFIO_DEVICE_GET_REGION_INFO, &info)) {
+			say("GET_REGION_INFO %u: %s", info.index, errname(errno));
+			return 1;
+		}
+		*(i ? &s_bar2 : &s_bar0) = info.offset;
+	}
+	for (int i = 0; !sample && i < ports; i++) {
 		struct vfio_region_info info = {
 			.argsz = sizeof(info), .index = VFIO_PCI_BAR0_REGION_INDEX + i,
 		};
@@ -592,7 +1033,12 @@ int main(int argc, char **argv)
 	if (ioctl(dev.device, VFIO_DEVICE_RESET))
 		say("reset: %s", errname(errno));
 
-	if (!strcmp(argv[1], "arcs")) {
+	if (sample && (!strcmp(argv[1], "setup") || !strcmp(argv[1], "save") ||
+		       !strcmp(argv[1], "resume") || !strcmp(argv[1], "bad"))) {
+		fprintf(stderr, "%s: %s drives mtty; the sample has sample-migrate and sample-bad\n",
+			argv[0], argv[1]);
+		return 2;
+	} else if (!strcmp(argv[1], "arcs")) {
 		do_arcs();
 	} else if (!strcmp(argv[1], "precopy")) {
 		do_precopy();
@@ -607,6 +1053,10 @@ int main(int argc, char **argv)
 		ret = do_bad(argv[2], argv[3]);
 	} else if (!strcmp(argv[1], "interrupt") && argc > 2) {
 		ret = do_interrupt(argv[2]);
+	} else if (!strcmp(argv[1], "sample-migrate") && argc > 2 && sample) {
+		ret = do_sample_migrate(argv[2]);
+	} else if (!strcmp(argv[1], "sample-bad") && argc > 3 && sample) {
+		ret = do_sample_bad(argv[2], argv[3], argc > 4 ? argv[4] : argv[3]);
 	} else {
 		fprintf(stderr, "%s: unknown command\n", argv[0]);
 		return 2;

@@ -17,7 +17,19 @@
 #   STOP_COPY and in RESUMING, the device removed in STOP_COPY.
 #
 # Each transcript of mtty_rs must equal the C mtty's but for the differences
-# listed in mig_trace.allowed.  The points are printed at the end.
+# listed in mig_trace.allowed.
+#
+# Then the Rust sample mdev_rs_sample, a device that does DMA and pins guest
+# memory, on both its types: the flags and every arc (as mtty_rs answers
+# them), PRE_COPY info, a migration between two devices of one container,
+# each set up with its own state and a pin: the destination's registers,
+# config space and BAR2 equal the source's after it, it holds the source's
+# pin (its own given back), its doorbell rings, a copy with its resumed
+# DMA registers lands, its resumed pin unpins; bad streams (truncated,
+# oversized, another magic, another type's, a corrupt config byte, bad pin
+# flags, a pin at IOVA nothing maps) are refused with the device as it was,
+# which then still resumes a good one; the transfers cut short, with a pin
+# held.  The points are printed at the end.
 # make vmm runs it (MDEV_VMM_MIGRATION=1); it skips itself otherwise.
 
 . ./mdev_lib.sh
@@ -47,31 +59,56 @@ client() {
 	n=${type##*-}
 	dir=$(readlink -f "$MDEV_CLASS/$vendor")/mdev_supported_types/$type
 	uuid=$(new_device "$dir" "$type") || return 1
+	# PAIR=1: a second device, the destination (MDEV_UUID2).
+	uuid2=
+	if [ "${PAIR:-0}" = 1 ]; then
+		uuid2=$(new_device "$dir" "$type") || { remove "$uuid" > /dev/null; return 1; }
+	fi
 	out=$T/$name.$vendor-$n
-	MDEV_UUID=$uuid MDEV_MTTY_PORTS=$n MDEV_MODULE=$vendor ./mig_client "$@" > "$out" 2> $OUT
+	MDEV_UUID=$uuid MDEV_UUID2=$uuid2 MDEV_MTTY_PORTS=$n MDEV_MODULE=$vendor \
+		./mig_client "$@" > "$out" 2> $OUT
 	rc=$?
 	while IFS= read -r line; do note "mig_client $*: $line"; done < $OUT
 	check "$type: mig_client $* ran to its end" "0 end" "$rc $(tail -n1 "$out")"
-	[ -e "$MDEV_BUS/$uuid" ] || return 0
-	result=$(remove "$uuid")
-	[ "$result" = OK ] || note "removing the $type device: $result"
+	for u in $uuid $uuid2; do
+		[ -e "$MDEV_BUS/$u" ] || continue
+		result=$(remove "$u")
+		[ "$result" = OK ] || note "removing the $type device: $result"
+	done
 }
 
-# state FILE: the guest-visible state a transcript dumped.
+# state FILE [NAME]: the guest-visible state a transcript dumped (the one
+# called NAME: the sample's runs dump several), without its first line.
 state() {
-	sed -n '/^== state$/,/^== end state$/p' "$1"
+	sed -n "/^== state${2:+ $2}\$/,/^== end state\$/p" "$1" | sed 1d
 }
 
-# same_state DESCRIPTION EXPECTED_FILE ACTUAL_FILE: one point, that the two
-# transcripts dumped the same state (else the diff is printed).
+# same_state DESCRIPTION EXPECTED_FILE ACTUAL_FILE [EXPECTED_NAME
+# ACTUAL_NAME]: one point, that the two transcripts dumped the same state
+# (else the diff is printed).
 same_state() {
-	state "$2" > $OUT.a
-	state "$3" > $OUT.b
+	state "$2" "${4:-}" > $OUT.a
+	state "$3" "${5:-}" > $OUT.b
 	if [ -s $OUT.a ] && diff -u $OUT.a $OUT.b > $OUT; then
 		point pass "$1"
 	else
-		note "$1: $2 against $3:"
+		note "$1: $2${4:+ ($4)} against $3${5:+ ($5)}:"
+		[ -s $OUT.a ] || note "  no state ${4:-} in $2"
 		while IFS= read -r line; do note "  $line"; done < $OUT
+		point fail "$1"
+	fi
+	rm -f $OUT.a $OUT.b
+}
+
+# other_state DESCRIPTION FILE NAME1 NAME2: one point, that the two states
+# FILE dumped differ (so that an equality of them would mean something).
+other_state() {
+	state "$2" "$3" > $OUT.a
+	state "$2" "$4" > $OUT.b
+	if [ -s $OUT.a ] && [ -s $OUT.b ] && ! cmp -s $OUT.a $OUT.b; then
+		point pass "$1"
+	else
+		note "$1: the states $3 and $4 of $2 are equal or missing"
 		point fail "$1"
 	fi
 	rm -f $OUT.a $OUT.b
@@ -171,6 +208,131 @@ else
 			"$T/save.mtty_rs-$n" "$T/rust-to-c.$n"
 	done
 	unload_module mtty_rs
+fi
+
+# The sample's answers to the arcs equal mtty_rs's (the same flags, the
+# same API) but for the data size and dirty tracking, which it lacks.
+same_arcs() {
+	grep -v '^MIG_DATA_SIZE\|^DMA_LOGGING' "$2" > $OUT.a
+	grep -v '^MIG_DATA_SIZE\|^DMA_LOGGING' "$3" > $OUT.b
+	if [ -s $OUT.a ] && diff -u $OUT.a $OUT.b > $OUT; then
+		point pass "$1"
+	else
+		note "$1: $2 against $3:"
+		while IFS= read -r line; do note "  $line"; done < $OUT
+		point fail "$1"
+	fi
+	rm -f $OUT.a $OUT.b
+}
+
+# run_sample: the Rust sample's scenarios on its two types.
+run_sample() {
+	v=mdev_rs_sample
+	for n in 1 2; do
+		t=faux_driver-$n
+		f=$T/%s.$v-$n
+		client $v $t arcs arcs
+		has "$T/arcs.$v-$n" "MIGRATION: flags 0x7" "$t: STOP_COPY, P2P and PRE_COPY are advertised"
+		has "$T/arcs.$v-$n" "MIG_DATA_SIZE: 65872" "$t: MIG_DATA_SIZE is the stream's length"
+		has "$T/arcs.$v-$n" "DMA_LOGGING_START: ENOTTY" \
+			"$t: no device dirty tracking (the sample writes guest memory)"
+		has "$T/arcs.$v-$n" "STOP -> STOP_COPY: OK with a data fd, now STOP_COPY" \
+			"$t: STOP -> STOP_COPY opens a saving stream"
+		has "$T/arcs.$v-$n" "STOP -> RESUMING: OK with a data fd, now RESUMING" \
+			"$t: STOP -> RESUMING opens a resuming stream"
+		has "$T/arcs.$v-$n" "RUNNING -> PRE_COPY_P2P: OK with a data fd, now PRE_COPY_P2P" \
+			"$t: RUNNING -> PRE_COPY_P2P opens a saving stream"
+		if [ -f "$T/arcs.mtty_rs-1" ]; then
+			same_arcs "$t: every arc from every state answers as mtty_rs's" \
+				"$T/arcs.mtty_rs-1" "$T/arcs.$v-$n"
+		else
+			point skip "$t: the arcs compared with mtty_rs's (mtty_rs did not run)"
+		fi
+		client $v $t precopy precopy
+		has "$T/precopy.$v-$n" "PRECOPY_INFO (argsz 24): flags 0x4 initial 32 dirty 0" \
+			"$t: PRE_COPY info: the 32-byte header is the initial data"
+		has "$T/precopy.$v-$n" "PRECOPY_INFO (argsz 24): flags 0x0 initial 32 dirty 0" \
+			"$t: PRE_COPY info v2: flags 0"
+		has "$T/precopy.$v-$n" "rest of the stream: 65864 bytes" \
+			"$t: the stream read on after PRE_COPY -> STOP_COPY holds the rest"
+
+		PAIR=1 client $v $t migrate sample-migrate "$T/stream.$v-$n"
+		m=$T/migrate.$v-$n
+		has "$m" "source: setup: pin: status 0" "$t: the source pins a page of guest memory"
+		has "$m" "destination: setup: pin: status 0" "$t: the destination pins a page of its own"
+		other_state "$t: the destination's state differs from the source's before the migration" \
+			"$m" source "destination before"
+		has "$m" "stream: 65872 bytes" "$t: the source's stream is 65872 bytes"
+		has "$m" "destination: set STOP: OK, now STOP" "$t: the destination loads the stream"
+		same_state "$t: after the migration the destination's registers, DMA registers, config space and BAR2 equal the source's" \
+			"$m" "$m" source destination
+		has "$m" "destination: DMA_PINNED after resume: 1" \
+			"$t: the destination holds one pin: the source's, pinned again; its own given back"
+		has "$m" "destination: doorbell: eventfd signalled, IRQ_COUNT 3" \
+			"$t: the destination's doorbell signals its eventfd and counts on from the source's 2"
+		has "$m" "destination: copy with the resumed DMA_ADDR and DMA_LEN: status 0, 32 bytes at 0x10000200, 0 wrong, 0 other bytes written" \
+			"$t: a copy with the resumed DMA_ADDR and DMA_LEN writes the pattern there, nothing else"
+		has "$m" "destination: unpin of the resumed pin: status 0, DMA_PINNED 0" \
+			"$t: the resumed pin is the destination's to unpin"
+		has "$m" "source: unpin: status 0, DMA_PINNED 0" \
+			"$t: the source kept its own pin through the migration"
+
+		for k in close reset remove; do
+			client $v $t "interrupt-$k" interrupt $k
+		done
+		has "$T/interrupt-close.$v-$n" "whole stream again: 65872 bytes" \
+			"$t: after a data fd closed mid-stream, a new stream is whole"
+		has "$T/interrupt-reset.$v-$n" "read 10: ENODEV" \
+			"$t: a read after a reset in STOP_COPY fails with ENODEV"
+		has "$T/interrupt-reset.$v-$n" "DMA_PINNED after the reset: 0" \
+			"$t: a reset during the transfer gives the pin back"
+		has "$T/interrupt-reset.$v-$n" "write 10: ENODEV" \
+			"$t: a write after a reset in RESUMING fails with ENODEV"
+		has "$T/interrupt-reset.$v-$n" "state: RUNNING" "$t: a reset puts the device back in RUNNING"
+		has "$T/interrupt-remove.$v-$n" "read 10: ENODEV" \
+			"$t: a read after the device was removed fails with ENODEV"
+		has "$T/interrupt-remove.$v-$n" "rmmod while the data fd is open: refused" \
+			"$t: an open data fd keeps the sample loaded"
+	done
+	for n in 1 2; do
+		t=faux_driver-$n o=$((3 - n))
+		for k in truncated oversized garbage foreign corrupt badpin pinfail after; do
+			from=$T/stream.$v-$n
+			[ $k = foreign ] && from=$T/stream.$v-$o
+			client $v $t "bad-$k" sample-bad $k "$from" "$T/stream.$v-$n"
+			b=$T/bad-$k.$v-$n
+			if [ $k != after ]; then
+				same_state "$t: a $k resume leaves the device as it was" "$b" "$b" before after
+				# A failed pin answers as VFIO does for IOVA that
+				# nothing maps: type1 EINVAL, iommufd ENOENT.
+				e=EINVAL
+				[ $k = pinfail ] && [ "$(vfio_container_kind)" = iommufd ] && e=ENOENT
+				has "$b" "set STOP: $e, now RESUMING" "$t: a $k stream does not load ($e)"
+				has "$b" "again: set STOP: OK, now STOP" "$t: after a $k stream, a good one loads"
+				has "$b" "again: DMA_PINNED 1" "$t: after a $k stream, the good one's pin is held"
+			fi
+		done
+		has "$T/bad-truncated.$v-$n" "write 65868: OK" "$t: a truncated stream is written"
+		has "$T/bad-oversized.$v-$n" "write 65880: ENOMEM" "$t: a write beyond the stream's length fails with ENOMEM"
+		has "$T/bad-oversized.$v-$n" "write 1: ENOMEM" "$t: a byte beyond a whole stream fails with ENOMEM"
+		has "$T/bad-garbage.$v-$n" "write 65872: EINVAL" "$t: a stream with another magic is refused as it is written"
+		has "$T/bad-foreign.$v-$n" "write 65872: EINVAL" "$t: a faux_driver-$o stream is refused as it is written"
+		has "$T/bad-corrupt.$v-$n" "write 65872: OK" "$t: a stream with a corrupt config byte is written"
+		has "$T/bad-badpin.$v-$n" "write 65872: OK" "$t: a stream with bad pin flags is written"
+		has "$T/bad-pinfail.$v-$n" "the stream holds a pin: yes" "$t: the stream holds the source's pin"
+		has "$T/bad-after.$v-$n" "set STOP: OK, now STOP" "$t: the stream loads"
+		has "$T/bad-after.$v-$n" "write 8: ENODEV" "$t: a write after RESUMING fails with ENODEV"
+	done
+}
+
+if [ -z "$(module_path mdev_rs_sample)" ]; then
+	point skip "mdev_rs_sample is not built"
+elif ! load_vendor mdev_rs_sample > $OUT; then
+	while IFS= read -r line; do note "${line#\# }"; done < $OUT
+	point fail "mdev_rs_sample loads on $(core_desc)"
+else
+	run_sample
+	unload_module mdev_rs_sample
 fi
 unload_all
 
