@@ -773,6 +773,7 @@ static int do_sample_migrate(const char *path)
 	static uint8_t buf[MAX_STREAM];
 	const char *uuid2 = getenv("MDEV_UUID2");
 	struct vfio_dev dst;
+	uint32_t status;
 	ssize_t n;
 	int out;
 
@@ -814,15 +815,16 @@ static int do_sample_migrate(const char *path)
 	say("destination: DMA_PINNED after resume: %u", s_get(&dst, S_DMA_PINNED));
 	sample_doorbell(&dst);
 	sample_copy(&dst);
-	say("destination: unpin of the resumed pin: status %u, DMA_PINNED %u",
-	    s_dma(&dst, S_CMD_UNPIN, 0, 0), s_get(&dst, S_DMA_PINNED));
+	status = s_dma(&dst, S_CMD_UNPIN, 0, 0);
+	say("destination: unpin of the resumed pin: status %u, DMA_PINNED %u", status,
+	    s_get(&dst, S_DMA_PINNED));
 
 	/* The source keeps its own pin, and runs on. */
 	cur = &dev;
 	who = "source: ";
 	say("source: DMA_PINNED after the migration: %u", s_get(&dev, S_DMA_PINNED));
-	say("source: unpin: status %u, DMA_PINNED %u", s_dma(&dev, S_CMD_UNPIN, 0, 0),
-	    s_get(&dev, S_DMA_PINNED));
+	status = s_dma(&dev, S_CMD_UNPIN, 0, 0);
+	say("source: unpin: status %u, DMA_PINNED %u", status, s_get(&dev, S_DMA_PINNED));
 	who = "";
 	vfio_dev_close(&dst);
 	return 0;

@@ -114,12 +114,16 @@ other_state() {
 	rm -f $OUT.a $OUT.b
 }
 
-# has FILE LINE DESCRIPTION: one point, that the transcript has LINE.
+# has FILE LINE DESCRIPTION: one point, that the transcript has LINE (else
+# the lines that start as it does, to its first colon, are printed).
 has() {
 	if grep -qxF "$2" "$1"; then
 		point pass "$3"
 	else
 		note "$3: no line '$2' in $1"
+		grep -F "${2%%:*}:" "$1" | head -n 4 | while IFS= read -r line; do
+			note "  there: $line"
+		done
 		point fail "$3"
 	fi
 }
