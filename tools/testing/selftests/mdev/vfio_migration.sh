@@ -29,7 +29,8 @@
 # oversized, another magic, another type's, a corrupt config byte, bad pin
 # flags, a pin at IOVA nothing maps) are refused with the device as it was,
 # which then still resumes a good one; the transfers cut short, with a pin
-# held.  The points are printed at the end.
+# held; the migration and the failed pin once more through iommufd (cdev
+# mode), where the kernel has it.  The points are printed at the end.
 # make vmm runs it (MDEV_VMM_MIGRATION=1); it skips itself otherwise.
 
 . ./mdev_lib.sh
@@ -52,7 +53,9 @@ mkdir -p $T
 
 # client VENDOR TYPE NAME ARGS...: mig_client ARGS on a new device of
 # VENDOR's TYPE; its transcript is $T/NAME.VENDOR-N, one point that it ran
-# to its end.  The device is removed after, unless the client did.
+# to its end.  The device is removed after, unless the client did.  With
+# PAIR=1, a second device is the destination (MDEV_UUID2); MODE is the
+# IOMMU mode (MDEV_VFIO_MODE, default type1v2).
 client() {
 	vendor=$1 type=$2 name=$3
 	shift 3
@@ -66,7 +69,7 @@ client() {
 	fi
 	out=$T/$name.$vendor-$n
 	MDEV_UUID=$uuid MDEV_UUID2=$uuid2 MDEV_MTTY_PORTS=$n MDEV_MODULE=$vendor \
-		./mig_client "$@" > "$out" 2> $OUT
+		MDEV_VFIO_MODE=${MODE:-} ./mig_client "$@" > "$out" 2> $OUT
 	rc=$?
 	while IFS= read -r line; do note "mig_client $*: $line"; done < $OUT
 	check "$type: mig_client $* ran to its end" "0 end" "$rc $(tail -n1 "$out")"
@@ -115,13 +118,13 @@ other_state() {
 }
 
 # has FILE LINE DESCRIPTION: one point, that the transcript has LINE (else
-# the lines that start as it does, to its first colon, are printed).
+# the lines that start as it does, to its last colon, are printed).
 has() {
 	if grep -qxF "$2" "$1"; then
 		point pass "$3"
 	else
 		note "$3: no line '$2' in $1"
-		grep -F "${2%%:*}:" "$1" | head -n 4 | while IFS= read -r line; do
+		grep -F "${2%:*}:" "$1" | head -n 4 | while IFS= read -r line; do
 			note "  there: $line"
 		done
 		point fail "$3"
@@ -306,14 +309,14 @@ run_sample() {
 			client $v $t "bad-$k" sample-bad $k "$from" "$T/stream.$v-$n"
 			b=$T/bad-$k.$v-$n
 			if [ $k != after ]; then
-				same_state "$t: a $k resume leaves the device as it was" "$b" "$b" before after
+				same_state "$t: bad stream ($k): the device is left as it was" "$b" "$b" before after
 				# A failed pin answers as VFIO does for IOVA that
 				# nothing maps: type1 EINVAL, iommufd ENOENT.
 				e=EINVAL
 				[ $k = pinfail ] && [ "$(vfio_container_kind)" = iommufd ] && e=ENOENT
-				has "$b" "set STOP: $e, now RESUMING" "$t: a $k stream does not load ($e)"
-				has "$b" "again: set STOP: OK, now STOP" "$t: after a $k stream, a good one loads"
-				has "$b" "again: DMA_PINNED 1" "$t: after a $k stream, the good one's pin is held"
+				has "$b" "set STOP: $e, now RESUMING" "$t: bad stream ($k): it does not load ($e)"
+				has "$b" "again: set STOP: OK, now STOP" "$t: bad stream ($k): a good stream loads after it"
+				has "$b" "again: DMA_PINNED 1" "$t: bad stream ($k): the good stream's pin is held after it, and only it"
 			fi
 		done
 		has "$T/bad-truncated.$v-$n" "write 65868: OK" "$t: a truncated stream is written"
@@ -327,6 +330,32 @@ run_sample() {
 		has "$T/bad-after.$v-$n" "set STOP: OK, now STOP" "$t: the stream loads"
 		has "$T/bad-after.$v-$n" "write 8: ENODEV" "$t: a write after RESUMING fails with ENODEV"
 	done
+
+	# The same migration through iommufd (the devices' cdevs bound to one
+	# IOAS), whose pins and errnos are its own.
+	t=faux_driver-1
+	why=$(vfio_mode_lacking cdev)
+	if [ -n "$why" ]; then
+		point skip "cdev: $t: the migration through iommufd ($why)"
+		return
+	fi
+	MODE=cdev PAIR=1 client $v $t cdev-migrate sample-migrate "$T/cdev-stream.$v-1"
+	m=$T/cdev-migrate.$v-1
+	has "$m" "destination: set STOP: OK, now STOP" "cdev: $t: the destination loads the stream"
+	same_state "cdev: $t: after the migration the destination's state equals the source's" \
+		"$m" "$m" source destination
+	has "$m" "destination: DMA_PINNED after resume: 1" \
+		"cdev: $t: the destination holds one pin: the source's, pinned again"
+	has "$m" "destination: copy with the resumed DMA_ADDR and DMA_LEN: status 0, 32 bytes at 0x10000200, 0 wrong, 0 other bytes written" \
+		"cdev: $t: a copy with the resumed DMA registers writes the pattern there, nothing else"
+	has "$m" "destination: unpin of the resumed pin: status 0, DMA_PINNED 0" \
+		"cdev: $t: the resumed pin is the destination's to unpin"
+	MODE=cdev client $v $t cdev-pinfail sample-bad pinfail "$T/cdev-stream.$v-1"
+	b=$T/cdev-pinfail.$v-1
+	same_state "cdev: $t: bad stream (pinfail): the device is left as it was" "$b" "$b" before after
+	has "$b" "set STOP: ENOENT, now RESUMING" \
+		"cdev: $t: bad stream (pinfail): it does not load (iommufd's ENOENT)"
+	has "$b" "again: DMA_PINNED 1" "cdev: $t: bad stream (pinfail): a good stream loads after it, with its pin"
 }
 
 if [ -z "$(module_path mdev_rs_sample)" ]; then
