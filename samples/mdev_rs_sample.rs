@@ -57,7 +57,9 @@
 //! `PRE_COPY`): its stream carries the registers, the DMA registers, the
 //! pin it holds (the IOVA of the page), config space and BAR2's memory; the
 //! device that resumes it pins that page again, in its own container, before
-//! it takes any of the rest. The stream's layout is at [`MIG_MAGIC`]. See
+//! it takes any of the rest. The stream's layout is at [`MIG_MAGIC`]. In the
+//! stopped states (`STOP`, `STOP_COPY`, `RESUMING`) BAR0 accesses change
+//! nothing: no DMA, no INTx, COUNTER does not count. See
 //! Documentation/rust-vendor-driver.rst for a walkthrough.
 
 use core::fmt::{self, Write};
@@ -318,9 +320,12 @@ impl vfio::DeviceOps for SampleDevice {
     }
 
     fn close(dev: &vfio::Device<Self>) {
+        let mut regs = dev.regs.lock();
         // The VFIO glue unpins, after this, whatever the device still has
         // pinned: forgetting the receipt is enough.
-        dev.regs.lock().pinned = None;
+        regs.pinned = None;
+        // The API has put the device back in RUNNING.
+        regs.stopped = false;
     }
 
     fn reset(dev: &vfio::Device<Self>) -> Result {
@@ -358,6 +363,17 @@ impl vfio::DeviceOps for SampleDevice {
     const MIGRATION_FLAGS: u32 = vfio::migration::VFIO_MIGRATION_STOP_COPY
         | vfio::migration::VFIO_MIGRATION_P2P
         | vfio::migration::VFIO_MIGRATION_PRE_COPY;
+
+    /// Quiesces the device on every arc into a stopped state (`STOP`,
+    /// `STOP_COPY`, `RESUMING`) and starts it on every arc into a running
+    /// one, under the register lock: once the arc is taken, no BAR0 access
+    /// runs DMA, raises INTx or changes a register until the device runs
+    /// again. The `_P2P` states run: the sample starts no peer-to-peer DMA.
+    fn arc(dev: &vfio::Device<Self>, _from: vfio::State, to: vfio::State) -> Result {
+        use vfio::State::*;
+        dev.regs.lock().stopped = !matches!(to, Running | RunningP2p | PreCopy | PreCopyP2p);
+        Ok(())
+    }
 
     fn save(dev: &vfio::Device<Self>, stage: vfio::SaveStage, out: &mut vfio::SaveData) -> Result {
         match stage {
@@ -414,6 +430,8 @@ impl vfio::DeviceOps for SampleDevice {
             }
             return Err(e);
         }
+        // Still stopped: the device is leaving RESUMING for STOP.
+        loaded.stopped = regs.stopped;
         let old = core::mem::replace(&mut *regs, loaded);
         // The device's own pin, if it had one, is not in the state it now
         // has: given back (it fails only if it was unpinned already).
@@ -570,6 +588,9 @@ struct Registers {
     dma_unmaps: u32,
     /// The page pinned by the pin command.
     pinned: Option<vfio::PinnedPages>,
+    /// The device is in a stopped migration state (see
+    /// [`vfio::DeviceOps::arc`]): BAR0 reads and writes change nothing.
+    stopped: bool,
 }
 
 impl Registers {
@@ -595,6 +616,7 @@ impl Registers {
             dma_status: 0,
             dma_unmaps: 0,
             pinned: None,
+            stopped: false,
         }
     }
 
@@ -639,7 +661,9 @@ impl Registers {
             REG_SCRATCH => self.scratch,
             REG_COUNTER => {
                 let value = self.counter;
-                self.counter = value.wrapping_add(1);
+                if !self.stopped {
+                    self.counter = value.wrapping_add(1);
+                }
                 value
             }
             REG_IRQ_COUNT => self.irq_count,
@@ -652,8 +676,12 @@ impl Registers {
         }
     }
 
-    /// Writes a BAR0 register; returns what else the write asks for.
+    /// Writes a BAR0 register; returns what else the write asks for. A
+    /// stopped device ignores the write.
     fn bar0_write(&mut self, register: u32, value: u32) -> Action {
+        if self.stopped {
+            return Action::None;
+        }
         match register {
             REG_SCRATCH => self.scratch = value,
             REG_COUNTER => self.counter = value,
@@ -991,6 +1019,24 @@ mod tests {
         let mut other = saved_state();
         other[24..28].copy_from_slice(&4096u32.to_le_bytes());
         assert!(Registers::load(SMALL, &other).is_err());
+    }
+
+    #[test]
+    fn a_stopped_device_changes_nothing() {
+        let mut regs = Registers::new(SMALL);
+        regs.bar0_write(REG_COUNTER, 7);
+        regs.stopped = true;
+        assert_eq!(regs.bar0_read(REG_COUNTER), 7);
+        assert_eq!(regs.bar0_read(REG_COUNTER), 7);
+        assert_eq!(regs.bar0_write(REG_DOORBELL, 1), Action::None);
+        assert_eq!(regs.bar0_write(REG_DMA_CMD, DMA_CMD_UNPIN), Action::None);
+        regs.bar0_write(REG_SCRATCH, 1);
+        assert_eq!(regs.bar0_read(REG_IRQ_COUNT), 0);
+        assert_eq!(regs.bar0_read(REG_SCRATCH), 0);
+        regs.stopped = false;
+        assert_eq!(regs.bar0_read(REG_COUNTER), 7);
+        assert_eq!(regs.bar0_read(REG_COUNTER), 8);
+        assert_eq!(regs.bar0_write(REG_DOORBELL, 1), Action::Doorbell);
     }
 
     #[test]

@@ -43,8 +43,10 @@
  *                                (the source) and MDEV_UUID2 (the
  *                                destination), each set up differently,
  *                                each with a pin: the source saved into
- *                                FILE and resumed into the destination;
- *                                both dumped, then the destination's
+ *                                FILE and resumed into the destination
+ *                                (the source driven in STOP_COPY, where it
+ *                                must do nothing); both dumped, then the
+ *                                destination's
  *                                doorbell, a DMA copy with its resumed DMA
  *                                registers, the unpin of its resumed pin
  *   mig_client sample-bad KIND FILE [GOOD]
@@ -735,7 +737,49 @@ static void sample_copy(struct vfio_dev *d)
 	    who, status, len, (unsigned long long)addr, wrong, other);
 }
 
-/* Save the source into BUF: the stream's length, or -1. */
+/*
+ * The stopped device D (in STOP_COPY) is driven as if it ran: COUNTER
+ * read twice, SCRATCH written, the doorbell rung with an eventfd armed, a
+ * copy run with its DMA registers, its pin given back.  A stopped device
+ * does none of it (Documentation/rust-vendor-driver.rst): the lines say
+ * what it did.
+ */
+static void sample_poke_stopped(struct vfio_dev *d)
+{
+	uint32_t c1 = s_get(d, S_COUNTER), c2 = s_get(d, S_COUNTER);
+	int efd = eventfd(0, EFD_NONBLOCK);
+	struct pollfd pfd = { .fd = efd, .events = POLLIN };
+	size_t i, written = 0;
+
+	say("%sstopped: COUNTER reads 0x%x, then 0x%x", who, c1, c2);
+	s_set(d, S_SCRATCH, 0xdead);
+	say("%sstopped: SCRATCH 0x%08x after a write of 0xdead", who, s_get(d, S_SCRATCH));
+	if (efd < 0 || set_irqs(d, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER,
+				VFIO_PCI_INTX_IRQ_INDEX, 1, &efd, sizeof(efd)))
+		say("%sarming INTx: %s", who, errname(errno));
+	s_set(d, S_DOORBELL, 1);
+	say("%sstopped: doorbell: eventfd %s, IRQ_COUNT %u", who,
+	    poll(&pfd, 1, 200) == 1 ? "signalled" : "silent", s_get(d, S_IRQ_COUNT));
+	set_irqs(d, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER,
+		 VFIO_PCI_INTX_IRQ_INDEX, 0, NULL, 0);
+	if (efd >= 0)
+		close(efd);
+	memset(dma_buf, 0, dma_size);
+	s_set(d, S_DMA_CMD, S_CMD_COPY);
+	for (i = 0; i < dma_size; i++)
+		written += dma_buf[i] != 0;
+	say("%sstopped: copy: %zu bytes of guest memory written, DMA_STATUS %u", who, written,
+	    s_get(d, S_DMA_STATUS));
+	s_set(d, S_DMA_CMD, S_CMD_UNPIN);
+	say("%sstopped: unpin: DMA_PINNED %u", who, s_get(d, S_DMA_PINNED));
+}
+
+/*
+ * Save the source into BUF: the stream's length, or -1.  In STOP_COPY,
+ * after the stream is read, the stopped device is driven: what it then
+ * does changes neither the stream nor its state (its dump after, in
+ * RUNNING, must equal the destination's).
+ */
 static ssize_t sample_save(uint8_t *buf)
 {
 	ssize_t n;
@@ -749,6 +793,7 @@ static ssize_t sample_save(uint8_t *buf)
 	close(fd);
 	if (n >= 0)
 		hexdump("stream", buf, n);
+	sample_poke_stopped(&dev);
 	t_set_state(VFIO_DEVICE_STATE_RUNNING);
 	return n;
 }

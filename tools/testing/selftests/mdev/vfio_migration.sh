@@ -22,7 +22,9 @@
 # Then the Rust sample mdev_rs_sample, a device that does DMA and pins guest
 # memory, on both its types: the flags and every arc (as mtty_rs answers
 # them), PRE_COPY info, a migration between two devices of one container,
-# each set up with its own state and a pin: the destination's registers,
+# each set up with its own state and a pin: the source does nothing when
+# driven in STOP_COPY (no count, no write, no interrupt, no DMA, no unpin);
+# the destination's registers,
 # config space and BAR2 equal the source's after it, it holds the source's
 # pin (its own given back), its doorbell rings, a copy with its resumed
 # DMA registers lands, its resumed pin unpins; bad streams (truncated,
@@ -270,6 +272,16 @@ run_sample() {
 		other_state "$t: the destination's state differs from the source's before the migration" \
 			"$m" source "destination before"
 		has "$m" "stream: 65872 bytes" "$t: the source's stream is 65872 bytes"
+		has "$m" "source: stopped: COUNTER reads 0x100, then 0x100" \
+			"$t: in STOP_COPY, a read of COUNTER does not count"
+		has "$m" "source: stopped: SCRATCH 0x5ca1ab1e after a write of 0xdead" \
+			"$t: in STOP_COPY, a register write changes nothing"
+		has "$m" "source: stopped: doorbell: eventfd silent, IRQ_COUNT 2" \
+			"$t: in STOP_COPY, the doorbell raises no interrupt"
+		has "$m" "source: stopped: copy: 0 bytes of guest memory written, DMA_STATUS 16" \
+			"$t: in STOP_COPY, a DMA command does no DMA"
+		has "$m" "source: stopped: unpin: DMA_PINNED 1" \
+			"$t: in STOP_COPY, an unpin command keeps the pin"
 		has "$m" "destination: set STOP: OK, now STOP" "$t: the destination loads the stream"
 		same_state "$t: after the migration the destination's registers, DMA registers, config space and BAR2 equal the source's" \
 			"$m" "$m" source destination
