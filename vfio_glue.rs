@@ -206,6 +206,12 @@ pub trait DeviceOps: Send + Sync + Sized + 'static {
     /// Loads the whole resuming stream `data` on `RESUMING -> STOP`. It
     /// must check all of it before it changes anything: on an error the
     /// device stays as it was, in `RESUMING`, and userspace sees the error.
+    ///
+    /// The device is open (the migration ioctls come through its fd), so a
+    /// device whose stream holds pins pins them again here with
+    /// [`Device::pin`], in its own container or IOAS: after the stream is
+    /// checked and before anything else changes, since a pin can fail for
+    /// a reason outside the stream (nothing mapped at that IOVA).
     fn load(_dev: &Device<Self>, _data: &[u8]) -> Result {
         build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
     }

@@ -199,7 +199,8 @@ static ssize_t read_all(int fd, uint8_t *buf)
 {
 	ssize_t total = 0, n;
 
-	while (total < MAX_STREAM && (n = read(fd, buf + total, 16)) > 0)
+	while (total < MAX_STREAM &&
+	       (n = read(fd, buf + total, MAX_STREAM - total < 16 ? MAX_STREAM - total : 16)) > 0)
 		total += n;
 	if (n < 0) {
 		say("read: %s after %zd bytes", errname(errno), total);
@@ -397,7 +398,8 @@ static void do_arcs(void)
 
 static void do_precopy(void)
 {
-	uint8_t buf[MAX_STREAM];
+	/* The first 8 bytes are read apart, then the rest after them. */
+	uint8_t buf[8 + MAX_STREAM];
 	ssize_t n;
 	int fd = t_set_state(VFIO_DEVICE_STATE_PRE_COPY), fd2;
 
