@@ -80,6 +80,14 @@ else
 	echo "FAILED: unsafe code in a Rust vendor driver (it belongs in the vendor API)"; fail=$((fail + 1))
 fi
 
+echo "=== docs: Documentation/*.rst parse without docutils warnings ==="
+if rst_out=$("$REPO/tools/testing/docs/rst_check.py" "$REPO"/Documentation/*.rst 2>&1); then
+	echo "ok: every Documentation/*.rst parses cleanly"; pass=$((pass + 1))
+else
+	echo "$rst_out" | sed -n '1,20p'
+	echo "FAILED: docutils reports problems in Documentation/ (above)"; fail=$((fail + 1))
+fi
+
 echo "=== build: distro-kdir.sh refuses, in one sentence, headers it cannot build for ==="
 "$REPO/tools/testing/build/distro_kdir_errors.sh" > "$out/kdir" 2>&1 || true
 cat "$out/kdir"

@@ -29,7 +29,8 @@ avail_kb=$(df -Pk "$CACHE" | awk 'NR==2 {print $4}')
 
 # --- Debian packages from the machine's own suites ---------------------------
 DEB_PKGS="flex bison libelf-dev libssl-dev bc cpio xz-utils make gcc python3-pip
-	  qemu-system-x86 busybox-static mdevctl rsync kmod debootstrap python3-matplotlib"
+	  qemu-system-x86 busybox-static mdevctl rsync kmod debootstrap python3-matplotlib
+	  python3-docutils"
 # The kernels of `make stress` (KASAN with Rust, KCSAN) are built with LLVM.
 case "${MDEV_KERNEL:-}" in stress|kcsan) DEB_PKGS="$DEB_PKGS clang-19 lld-19 llvm-19" ;; esac
 missing=""
