@@ -354,6 +354,23 @@ static void run_status(char *state, size_t size)
 }
 
 /*
+ * fifo_end PATH: no cat is left waiting on the FIFO (a reader whose writer
+ * never came gets end of file, a writer whose reader never came a broken
+ * pipe), and the FIFO goes.
+ */
+static void fifo_end(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_NONBLOCK);
+
+	if (fd >= 0)
+		close(fd);
+	fd = open(path, O_RDONLY | O_NONBLOCK);
+	if (fd >= 0)
+		close(fd);
+	unlink(path);
+}
+
+/*
  * migrate H SRC_VIEW: QEMU H (vm) to QEMU H + 1, already started; the
  * points of the hop.  0, or -1 if the run cannot go on.
  */
@@ -374,16 +391,20 @@ static int migrate(int h, const struct view *src_view)
 	dst->events[0] = src->events[0] = 0;
 	if (!point(!qmp(reply, sizeof(reply),
 			"{\"execute\": \"migrate-incoming\", \"arguments\": {\"uri\": \"exec:cat %s\"}}", fifo),
-		   "%s: the destination waits for the migration (migrate-incoming)", what))
+		   "%s: the destination waits for the migration (migrate-incoming)", what)) {
+		fifo_end(fifo);
 		return -1;
+	}
 	qemu_use(src);
 	start = now_ms();
 	if (!point(!qmp(reply, sizeof(reply),
 			"{\"execute\": \"migrate\", \"arguments\": {\"uri\": \"exec:cat > %s\"}}", fifo),
-		   "%s: the source starts the migration (migrate)", what))
+		   "%s: the source starts the migration (migrate)", what)) {
+		fifo_end(fifo);
 		return -1;
+	}
 	ok = poll_migrate("\"status\": \"completed\"", 120000, reply, sizeof(reply));
-	unlink(fifo);	/* both ends are open, or never will be */
+	fifo_end(fifo);
 	if (!point(ok, "%s: the migration completes (in %ld ms)", what, now_ms() - start)) {
 		msg("query-migrate on the source: %.3000s", reply);
 		return -1;

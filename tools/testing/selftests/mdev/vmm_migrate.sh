@@ -11,8 +11,8 @@
 # mtty and mtty_rs's into mtty_rs (the controls), the C mtty's into
 # mtty_rs, and mtty_rs's into the C mtty.  At each hop, what the guest
 # wrote into the UARTs before the migration is read back after it.  Then
-# every device's remove succeeds and no file of either driver is left
-# open.  make vmm runs it (MDEV_VMM_MIGRATION=1, Debian 13's QEMU 10 as
+# every device's remove succeeds, no QEMU or stream process is left, and
+# no file of either driver is left open.  make vmm runs it (MDEV_VMM_MIGRATION=1, Debian 13's QEMU 10 as
 # qemu-new); it skips itself otherwise.
 
 . ./mdev_lib.sh
@@ -54,8 +54,13 @@ note "QEMU: $QEMU, $($QEMU --version | sed -n 1p)"
 # variant drivers select), without which each fails with EOPNOTSUPP, and so
 # would the migration.  The test kernel has none: QEMU then uses the
 # container's dirty tracking (type1: the pages the vendor pinned).
-dirty=device
-if ! grep -q ' iova_bitmap_for_each$' /proc/kallsyms; then
+# MDEV_VMM_DIRTY=device or container chooses (a developer's aid).
+dirty=${MDEV_VMM_DIRTY:-}
+if [ -n "$dirty" ]; then
+	note "dirty tracking as MDEV_VMM_DIRTY says: $dirty"
+elif grep -q ' iova_bitmap_for_each$' /proc/kallsyms; then
+	dirty=device
+else
 	dirty=container
 	point skip "QEMU with the devices' dirty tracking: this kernel has no iova_bitmap (CONFIG_IOMMUFD_DRIVER), every DMA_LOGGING_REPORT fails with EOPNOTSUPP; QEMU uses the container's"
 fi
@@ -95,6 +100,9 @@ for u in $uuids; do
 	note "device $u was left; removing it: $(remove "$u")"
 done
 check "every device is gone after the run" 0 "$(nr_devices)"
+# Nor a process: a QEMU, or the cat of a migration stream (vmm_migrate.c).
+left=$(ps -o pid,args | grep -E 'vmm-migrate|sysfsdev=' | grep -v grep)
+check "no QEMU or migration stream's cat of the run is left" "" "$left"
 # A migration data fd or a device fd left open holds its driver's module.
 for m in mtty mtty_rs; do
 	is_loaded $m || continue
