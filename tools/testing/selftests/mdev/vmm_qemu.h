@@ -336,7 +336,8 @@ static inline void conn_open(struct conn *c, const char *name, char *arg, size_t
  * qemu_start ARGV: run the QEMU in use, vm (the binary MDEV_VMM_QEMU,
  * default qemu-system-x86_64 from PATH), with ARGV after its name, which
  * must give "pipe:" and vm->qmp's base to -qmp (conn_open), its output to
- * a file; then read QMP's greeting and enter command mode.  Open every other chardev's FIFOs before this.
+ * a file; then read QMP's greeting and enter command mode.  Open every
+ * other chardev's FIFOs before this.
  */
 static inline void qemu_start(char **argv)
 {
