@@ -9,7 +9,8 @@
 # of make check-debian, which is made if missing); and, in the same guests,
 # the VFIO client tests in the IOMMU modes make check leaves out (make
 # stress runs them through iommufd's compatibility container, on its KCSAN
-# kernel).
+# kernel), VFIO migration through the device fd (vfio_migration.sh) and
+# QEMU 10's live migration of a VM with an mtty device (vmm_migrate.sh).
 # `make vmm-guest` (vmm.sh --guest): the same guests boot an inner machine
 # instead, whose own kernel drivers drive the devices (vmm_guest.sh).
 # Ends with one line "N passed, N failed, N skipped"; exits non-zero on any
@@ -56,8 +57,10 @@ if [ "$what" = guest ]; then
 else
 	# The same guests run the VFIO client tests in the IOMMU modes that
 	# make check leaves out (type1v1, cdev with iommufd).
-	# And VFIO migration (vfio_migration.sh), which make check leaves out.
-	export MDEV_TESTS=vmm.sh,vfio_mtty.sh,vfio_mdpy.sh,vfio_sample.sh,vfio_migration.sh,splat_check.sh
+	# And VFIO migration (vfio_migration.sh), which make check leaves out,
+	# and QEMU's live migration of a VM with an mtty device between the
+	# two drivers (vmm_migrate.sh, QEMU 10).
+	export MDEV_TESTS=vmm.sh,vfio_mtty.sh,vfio_mdpy.sh,vfio_sample.sh,vfio_migration.sh,vmm_migrate.sh,splat_check.sh
 	export MDEV_VMM_MIGRATION=1
 	export MDEV_VMM_DRIVERS=${MDEV_VMM_DRIVERS:-mtty,mtty_rs,mdpy,mdpy_rs,mbochs,sample}
 	export MDEV_VFIO_MODES=${MDEV_VFIO_MODES:-type1v1,cdev}

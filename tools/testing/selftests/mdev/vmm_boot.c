@@ -50,7 +50,7 @@ int main(int argc, char **argv)
 		bail("usage: vmm_boot KERNEL INITRD NAME=UUID... (up to 16)");
 	snprintf(want_log, sizeof(want_log), "/tmp/vmm-inner.log");
 	log = fopen(want_log, "w");
-	conn_open(&qmp_conn, "qmp", qmp_arg, sizeof(qmp_arg));
+	conn_open(&vm->qmp, "qmp", qmp_arg, sizeof(qmp_arg));
 	conn_open(&serial, "serial", serial_arg, sizeof(serial_arg));
 	/* No KUnit in the inner boot: the doctests ran in the outer one. */
 	n = snprintf(append, sizeof(append), "console=ttyS0 panic=-1 loglevel=4 kunit.enable=0");
@@ -144,17 +144,17 @@ int main(int argc, char **argv)
 		int status = -1;
 		long until = now_ms() + 60000;
 
-		while (waitpid(qemu_pid, &status, WNOHANG) != qemu_pid && now_ms() < until)
+		while (waitpid(vm->pid, &status, WNOHANG) != vm->pid && now_ms() < until)
 			usleep(50000);
 		point(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 		      "QEMU exits when the guest powers off (status 0x%x)", status);
 		if (WIFEXITED(status) || WIFSIGNALED(status)) {
-			qemu_pid = 0;
+			vm->pid = 0;
 			qemu_stderr_print();
 		} else {
-			kill(qemu_pid, SIGKILL);
-			waitpid(qemu_pid, &status, 0);
-			qemu_pid = 0;
+			kill(vm->pid, SIGKILL);
+			waitpid(vm->pid, &status, 0);
+			vm->pid = 0;
 			qemu_stderr_print();
 		}
 	}

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * vmm_qemu.h - what the real-VMM tests (vmm_qtest.c, vmm_boot.c) share:
- * starting qemu-system-x86_64 with mediated devices as vfio-pci, talking
- * to it over pairs of FIFOs (QMP, qtest, the guest's serial port: the test
- * kernel has no networking, so no Unix sockets), checking
- * what its display shows, and KTAP points with the plan printed last
- * (run_harness in mdev_lib.sh reads it there).
+ * vmm_qemu.h - what the real-VMM tests (vmm_qtest.c, vmm_boot.c,
+ * vmm_migrate.c) share: starting qemu-system-x86_64 with mediated devices
+ * as vfio-pci, talking to it over pairs of FIFOs (QMP, qtest, the guest's
+ * serial port: the test kernel has no networking, so no Unix sockets),
+ * playing its guest through qtest, checking what its display shows, and
+ * KTAP points with the plan printed last (run_harness in mdev_lib.sh reads
+ * it there).  A test may run more than one QEMU at a time (vmm_migrate):
+ * each is a struct qemu, and the helpers talk to the one in use, vm.
  */
 #ifndef MDEV_SELFTEST_VMM_QEMU_H
 #define MDEV_SELFTEST_VMM_QEMU_H
@@ -39,13 +41,30 @@ struct conn {
 	char buf[1 << 17];
 };
 
-static struct conn qmp_conn = { .fd = -1, .wfd = -1 };
-static pid_t qemu_pid;
-static char qemu_err[64];
+/* A QEMU process. */
+struct qemu {
+	const char *name;	/* how messages name it; "" for a lone QEMU */
+	pid_t pid;
+	char err[64];		/* the file with its stdout and stderr */
+	struct conn qmp;
+	struct conn qtest;
+	/* The guest IRQ lines QEMU raised since last cleared (qtest's IRQ lines). */
+	unsigned int irq_raised;
+	/* QMP events met while waiting for replies, a line each. */
+	char events[1 << 15];
+};
+
+#define QEMU_INIT(n) { .name = (n), .qmp = { .fd = -1, .wfd = -1 }, \
+		       .qtest = { .fd = -1, .wfd = -1 } }
+
+/* The QEMU of a test that runs one, and the one the helpers talk to. */
+static struct qemu qemu_main = QEMU_INIT("");
+static struct qemu *vm = &qemu_main;
+/* Every QEMU started, for finish. */
+static struct qemu *qemus[8];
+static int nqemus;
 static FILE *trace;
 static int points, failed;
-/* QMP events met while waiting for replies, a line each. */
-static char events[1 << 15];
 
 static inline void conn_remove(struct conn *c)
 {
@@ -97,34 +116,66 @@ static inline void tr(const char *fmt, ...)
 	fflush(trace);
 }
 
-/* QEMU's own messages (its stdout and stderr), as diagnostics. */
-static inline void qemu_stderr_print(void)
+/* Q's own messages (its stdout and stderr), as diagnostics. */
+static inline void qemu_output_print(struct qemu *q)
 {
 	char line[512];
-	FILE *f = fopen(qemu_err, "r");
+	FILE *f = fopen(q->err, "r");
 
 	if (!f)
 		return;
 	while (fgets(line, sizeof(line), f)) {
 		line[strcspn(line, "\n")] = 0;
-		msg("qemu: %s", line);
+		msg("qemu%s%s: %s", *q->name ? " " : "", q->name, line);
 	}
 	fclose(f);
 }
 
-/* finish: stop QEMU if it still runs, print the plan and exit. */
-static inline void __attribute__((noreturn)) finish(void)
+/* The messages of the QEMU in use. */
+static inline void qemu_stderr_print(void)
+{
+	qemu_output_print(vm);
+}
+
+/* qemu_use Q: the QEMU the helpers talk to from now on. */
+static inline void qemu_use(struct qemu *q)
+{
+	vm = q;
+}
+
+/*
+ * qemu_stop Q: kill Q if it still runs (its messages then), remove its
+ * output file and its FIFOs.
+ */
+static inline void qemu_stop(struct qemu *q)
 {
 	int status;
 
-	if (qemu_pid > 0) {
-		kill(qemu_pid, SIGKILL);
-		waitpid(qemu_pid, &status, 0);
-		qemu_stderr_print();
+	if (q->pid > 0) {
+		kill(q->pid, SIGKILL);
+		waitpid(q->pid, &status, 0);
+		q->pid = 0;
+		qemu_output_print(q);
 	}
-	unlink(qemu_err);
-	if (qmp_conn.fd >= 0)
-		conn_remove(&qmp_conn);
+	if (*q->err)
+		unlink(q->err);
+	for (struct conn *c = &q->qmp; c; c = c == &q->qmp ? &q->qtest : NULL) {
+		if (c->fd < 0)
+			continue;
+		conn_remove(c);
+		close(c->fd);
+		close(c->wfd);
+		c->fd = c->wfd = -1;
+	}
+}
+
+/* finish: stop every QEMU that still runs, print the plan and exit. */
+static inline void __attribute__((noreturn)) finish(void)
+{
+	for (int i = 0; i < nqemus; i++)
+		qemu_stop(qemus[i]);
+	if (!nqemus)
+		qemu_stop(vm);	/* its FIFOs, if it never started */
 	printf("1..%d\n", points);
 	exit(failed ? 1 : 0);
 }
@@ -192,10 +243,10 @@ static inline int read_line(struct conn *c, char *buf, size_t size, long timeout
 
 static inline void event_keep(const char *line)
 {
-	size_t used = strlen(events);
+	size_t used = strlen(vm->events);
 
-	if (used + strlen(line) + 2 < sizeof(events))
-		sprintf(events + used, "%s\n", line);
+	if (used + strlen(line) + 2 < sizeof(vm->events))
+		sprintf(vm->events + used, "%s\n", line);
 }
 
 /*
@@ -213,11 +264,11 @@ static inline int __attribute__((format(printf, 3, 4))) qmp(char *reply, size_t 
 	len = vsnprintf(cmd, sizeof(cmd) - 1, fmt, ap);
 	va_end(ap);
 	cmd[len++] = '\n';
-	if (write(qmp_conn.wfd, cmd, len) != len)
-		bail("qmp: cannot send %.*s", len - 1, cmd);
+	if (write(vm->qmp.wfd, cmd, len) != len)
+		bail("qmp%s%s: cannot send %.*s", *vm->name ? " " : "", vm->name, len - 1, cmd);
 	for (;;) {
-		if (read_line(&qmp_conn, line, sizeof(line), IO_TIMEOUT_MS))
-			bail("qmp: no reply to %.*s", len - 1, cmd);
+		if (read_line(&vm->qmp, line, sizeof(line), IO_TIMEOUT_MS))
+			bail("qmp%s%s: no reply to %.*s", *vm->name ? " " : "", vm->name, len - 1, cmd);
 		if (strstr(line, "\"event\"")) {
 			event_keep(line);
 			continue;
@@ -229,7 +280,7 @@ static inline int __attribute__((format(printf, 3, 4))) qmp(char *reply, size_t 
 			reply[len] = 0;
 		}
 		if (strstr(line, "\"error\"")) {
-			msg("qmp: %.*s answered %s", len - 1, cmd, line);
+			msg("qmp%s%s: %.*s answered %s", *vm->name ? " " : "", vm->name, len - 1, cmd, line);
 			return -1;
 		}
 		return 0;
@@ -244,7 +295,7 @@ static inline int qmp_event(const char *name, const char *id, long timeout_ms)
 
 	snprintf(want, sizeof(want), "\"device\": \"%s\"", id);
 	for (;;) {
-		for (char *e = events; (e = strstr(e, name)); e++) {
+		for (char *e = vm->events; (e = strstr(e, name)); e++) {
 			char *end = strchr(e, '\n'), *dev = strstr(e, want);
 
 			if (dev && dev < end)
@@ -252,7 +303,7 @@ static inline int qmp_event(const char *name, const char *id, long timeout_ms)
 		}
 		long left = deadline - now_ms();
 
-		if (left <= 0 || read_line(&qmp_conn, line, sizeof(line), left))
+		if (left <= 0 || read_line(&vm->qmp, line, sizeof(line), left))
 			return 0;
 		event_keep(line);
 	}
@@ -282,37 +333,48 @@ static inline void conn_open(struct conn *c, const char *name, char *arg, size_t
 }
 
 /*
- * qemu_start ARGV QMP_ARG: run QEMU (MDEV_VMM_QEMU, default
- * qemu-system-x86_64 from PATH) with ARGV after its name, which must give
- * QMP_ARG to -qmp, its output to a file; then read QMP's greeting and enter
- * command mode.  Open every other chardev's FIFOs before this.
+ * qemu_start ARGV: run the QEMU in use, vm (the binary MDEV_VMM_QEMU,
+ * default qemu-system-x86_64 from PATH), with ARGV after its name, which
+ * must give "pipe:" and vm->qmp's base to -qmp (conn_open), its output to
+ * a file; then read QMP's greeting and enter command mode.  Open every
+ * other chardev's FIFOs before this.
  */
 static inline void qemu_start(char **argv)
 {
 	const char *qemu = getenv("MDEV_VMM_QEMU") ?: "qemu-system-x86_64";
+	static int started;
 	char line[4096];
 
-	snprintf(qemu_err, sizeof(qemu_err), "/tmp/vmm-qemu.%d.out", getpid());
+	snprintf(vm->err, sizeof(vm->err), "/tmp/vmm-qemu.%d.%d.out", getpid(), started++);
 	argv[0] = (char *)qemu;
 	fflush(stdout);
-	qemu_pid = fork();
-	if (qemu_pid == 0) {
-		int out = open(qemu_err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	vm->pid = fork();
+	if (vm->pid == 0) {
+		int out = open(vm->err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 
 		dup2(out, 1);
 		dup2(out, 2);
 		execvp(qemu, argv);
 		_exit(127);
 	}
-	if (read_line(&qmp_conn, line, sizeof(line), IO_TIMEOUT_MS) || !strstr(line, "QMP")) {
+	if (nqemus < (int)(sizeof(qemus) / sizeof(qemus[0]))) {
+		int known = 0;
+
+		for (int i = 0; i < nqemus; i++)
+			known |= qemus[i] == vm;
+		if (!known)
+			qemus[nqemus++] = vm;
+	}
+	vm->events[0] = 0;
+	if (read_line(&vm->qmp, line, sizeof(line), IO_TIMEOUT_MS) || !strstr(line, "QMP")) {
 		qemu_stderr_print();
-		bail("no QMP greeting from QEMU");
+		bail("no QMP greeting from QEMU%s%s", *vm->name ? " " : "", vm->name);
 	}
 	if (qmp(NULL, 0, "{\"execute\": \"qmp_capabilities\"}"))
 		bail("QMP refuses qmp_capabilities");
 }
 
-/* qemu_quit: QMP quit; one point, that QEMU exits with status 0. */
+/* qemu_quit: QMP quit to vm; one point, that it exits with status 0. */
 static inline void qemu_quit(void)
 {
 	int status = -1;
@@ -320,13 +382,102 @@ static inline void qemu_quit(void)
 
 	if (qmp(NULL, 0, "{\"execute\": \"quit\"}"))
 		return;
-	while (waitpid(qemu_pid, &status, WNOHANG) != qemu_pid && now_ms() < deadline)
+	while (waitpid(vm->pid, &status, WNOHANG) != vm->pid && now_ms() < deadline)
 		usleep(50000);
-	point(WIFEXITED(status) && WEXITSTATUS(status) == 0, "QEMU quits cleanly (status 0x%x)", status);
+	point(WIFEXITED(status) && WEXITSTATUS(status) == 0, "QEMU%s%s quits cleanly (status 0x%x)",
+	      *vm->name ? " " : "", vm->name, status);
 	if (WIFEXITED(status) || WIFSIGNALED(status)) {
-		qemu_pid = 0;
+		vm->pid = 0;
 		qemu_stderr_print();
 	}
+}
+
+/* The qtest protocol (-qtest), to vm: the guest's side of the machine. */
+
+/* An asynchronous qtest line: IRQ raise N / IRQ lower N. */
+static inline int qtest_async(const char *line)
+{
+	unsigned int irq;
+
+	if (sscanf(line, "IRQ raise %u", &irq) == 1) {
+		if (irq < 32)
+			vm->irq_raised |= 1u << irq;
+		return 1;
+	}
+	return strncmp(line, "IRQ ", 4) == 0;
+}
+
+/* qtest_reply LINE SIZE CMD: the reply to the command CMD just sent. */
+static inline void qtest_reply(char *line, size_t size, const char *cmd)
+{
+	do {
+		if (read_line(&vm->qtest, line, size, IO_TIMEOUT_MS))
+			bail("qtest%s%s: no reply to '%s'", *vm->name ? " " : "", vm->name, cmd);
+	} while (qtest_async(line));
+	if (strncmp(line, "OK", 2))
+		bail("qtest%s%s: '%s' answered '%.60s'", *vm->name ? " " : "", vm->name, cmd, line);
+}
+
+/* qtest FORMAT...: one command; returns its reply's value (OK 0x...). */
+static inline uint64_t __attribute__((format(printf, 1, 2))) qtest(const char *fmt, ...)
+{
+	char cmd[256], line[256];
+	va_list ap;
+	int len;
+
+	va_start(ap, fmt);
+	len = vsnprintf(cmd, sizeof(cmd) - 1, fmt, ap);
+	va_end(ap);
+	cmd[len] = '\n';
+	if (write(vm->qtest.wfd, cmd, len + 1) != len + 1)
+		bail("qtest: cannot send '%s'", cmd);
+	cmd[len] = 0;
+	qtest_reply(line, sizeof(line), cmd);
+	return line[2] ? strtoull(line + 3, NULL, 0) : 0;
+}
+
+/* wait_irq IRQ MS: whether QEMU raised the guest's IRQ within MS. */
+static inline int wait_irq(unsigned int irq, long timeout_ms)
+{
+	char line[256];
+	long deadline = now_ms() + timeout_ms;
+
+	while (!(vm->irq_raised & (1u << irq))) {
+		long left = deadline - now_ms();
+
+		if (left <= 0 || read_line(&vm->qtest, line, sizeof(line), left))
+			return 0;
+		if (!qtest_async(line))
+			bail("qtest: unexpected line '%s'", line);
+	}
+	return 1;
+}
+
+/* PCI configuration mechanism #1 through ports 0xcf8/0xcfc. */
+static inline uint32_t cfg_addr(int slot, int off)
+{
+	return 0x80000000u | slot << 11 | (off & 0xfc);
+}
+
+static inline uint32_t cfg_read(int slot, int off, int size)
+{
+	qtest("outl 0xcf8 0x%x", cfg_addr(slot, off));
+	if (size == 1)
+		return qtest("inb 0x%x", 0xcfc + (off & 3));
+	if (size == 2)
+		return qtest("inw 0x%x", 0xcfc + (off & 2));
+	return qtest("inl 0xcfc");
+}
+
+static inline void cfg_write(int slot, int off, int size, uint32_t val)
+{
+	qtest("outl 0xcf8 0x%x", cfg_addr(slot, off));
+	if (size == 1)
+		qtest("outb 0x%x 0x%x", 0xcfc + (off & 3), val);
+	else if (size == 2)
+		qtest("outw 0x%x 0x%x", 0xcfc + (off & 2), val);
+	else
+		qtest("outl 0xcfc 0x%x", val);
 }
 
 /*

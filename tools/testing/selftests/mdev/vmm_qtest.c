@@ -56,96 +56,6 @@
 #define PCIHP_EJECT	(ACPI_PCIHP + 0x8)	/* the guest's eject */
 #define DMA_GPA		0x200000	/* guest memory the sample copies into */
 
-static struct conn qtest_conn = { .fd = -1, .wfd = -1 };
-/* The guest IRQ lines QEMU raised since last cleared (qtest's IRQ lines). */
-static unsigned int irq_raised;
-
-/* An asynchronous qtest line: IRQ raise N / IRQ lower N. */
-static int qtest_async(const char *line)
-{
-	unsigned int irq;
-
-	if (sscanf(line, "IRQ raise %u", &irq) == 1) {
-		if (irq < 32)
-			irq_raised |= 1u << irq;
-		return 1;
-	}
-	return strncmp(line, "IRQ ", 4) == 0;
-}
-
-/* qtest_reply LINE SIZE CMD: the reply to the command CMD just sent. */
-static void qtest_reply(char *line, size_t size, const char *cmd)
-{
-	do {
-		if (read_line(&qtest_conn, line, size, IO_TIMEOUT_MS))
-			bail("qtest: no reply to '%s'", cmd);
-	} while (qtest_async(line));
-	if (strncmp(line, "OK", 2))
-		bail("qtest: '%s' answered '%.60s'", cmd, line);
-}
-
-/* qtest FORMAT...: one command; returns its reply's value (OK 0x...). */
-static uint64_t __attribute__((format(printf, 1, 2))) qtest(const char *fmt, ...)
-{
-	char cmd[256], line[256];
-	va_list ap;
-	int len;
-
-	va_start(ap, fmt);
-	len = vsnprintf(cmd, sizeof(cmd) - 1, fmt, ap);
-	va_end(ap);
-	cmd[len] = '\n';
-	if (write(qtest_conn.wfd, cmd, len + 1) != len + 1)
-		bail("qtest: cannot send '%s'", cmd);
-	cmd[len] = 0;
-	qtest_reply(line, sizeof(line), cmd);
-	return line[2] ? strtoull(line + 3, NULL, 0) : 0;
-}
-
-/* wait_irq IRQ MS: whether QEMU raised the guest's IRQ within MS. */
-static int wait_irq(unsigned int irq, long timeout_ms)
-{
-	char line[256];
-	long deadline = now_ms() + timeout_ms;
-
-	while (!(irq_raised & (1u << irq))) {
-		long left = deadline - now_ms();
-
-		if (left <= 0 || read_line(&qtest_conn, line, sizeof(line), left))
-			return 0;
-		if (!qtest_async(line))
-			bail("qtest: unexpected line '%s'", line);
-	}
-	return 1;
-}
-
-/* PCI configuration mechanism #1 through ports 0xcf8/0xcfc. */
-static uint32_t cfg_addr(int slot, int off)
-{
-	return 0x80000000u | slot << 11 | (off & 0xfc);
-}
-
-static uint32_t cfg_read(int slot, int off, int size)
-{
-	qtest("outl 0xcf8 0x%x", cfg_addr(slot, off));
-	if (size == 1)
-		return qtest("inb 0x%x", 0xcfc + (off & 3));
-	if (size == 2)
-		return qtest("inw 0x%x", 0xcfc + (off & 2));
-	return qtest("inl 0xcfc");
-}
-
-static void cfg_write(int slot, int off, int size, uint32_t val)
-{
-	qtest("outl 0xcf8 0x%x", cfg_addr(slot, off));
-	if (size == 1)
-		qtest("outb 0x%x 0x%x", 0xcfc + (off & 3), val);
-	else if (size == 2)
-		qtest("outw 0x%x 0x%x", 0xcfc + (off & 2), val);
-	else
-		qtest("outl 0xcfc 0x%x", val);
-}
-
 struct bar {
 	int io;
 	uint64_t size;
@@ -241,7 +151,7 @@ static void drive_mtty_as_8250(uint64_t base)
 	uart_out(base, 3, 0x03);
 	uart_out(base, 4, 0x0b);
 	uart_out(base, 1, 0x05);
-	irq_raised = 0;
+	vm->irq_raised = 0;
 	uart_out(base, 1, 0x07);
 	point(wait_irq(GUEST_IRQ, 10000), "as 8250: IER's THRI raises INTx (the transmitter is empty)");
 	iir = uart_in(base, 2);
@@ -249,13 +159,13 @@ static void drive_mtty_as_8250(uint64_t base)
 	tr("as 8250: IIR 0x%02x, LSR 0x%02x in the handler", iir, lsr);
 	point((iir & 0xf) == 0x2 && (lsr & 0x20), "as 8250: IIR says THR empty, LSR has THRE (0x%02x, 0x%02x)",
 	      iir, lsr);
-	irq_raised = 0;
+	vm->irq_raised = 0;
 	for (unsigned int i = 0; i < sizeof(line) - 1; i++)
 		uart_out(base, 0, (unsigned char)line[i]);
 	point(wait_irq(GUEST_IRQ, 10000), "as 8250: the bytes written to THR raise INTx (received data)");
 	iir = uart_in(base, 2);
 	tr("as 8250: IIR 0x%02x after the bytes", iir);
-	irq_raised = 0;
+	vm->irq_raised = 0;
 	while (n < sizeof(line) - 1 && (uart_in(base, 5) & 1))
 		got[n++] = (char)uart_in(base, 0);
 	point(n == sizeof(line) - 1 && !memcmp(got, line, n), "as 8250: the line comes back in RBR (%u bytes)", n);
@@ -292,7 +202,7 @@ static void drive_mtty(void)
 		qtest("outb 0x%llx 0x03", (unsigned long long)base + 3);
 		qtest("outb 0x%llx 0x0b", (unsigned long long)base + 4);
 		qtest("outb 0x%llx 0x01", (unsigned long long)base + 1);
-		irq_raised = 0;
+		vm->irq_raised = 0;
 		qtest("outb 0x%llx 0x51", (unsigned long long)base);
 		point(wait_irq(GUEST_IRQ, 10000),
 		      "port %d: a byte written to THR raises INTx on the guest's IRQ %d (the loopback's data-ready interrupt)",
@@ -379,7 +289,7 @@ static void drive_sample(void)
 	qtest("writel 0x%llx 0xc0ffee", (unsigned long long)r + 4);
 	v = qtest("readl 0x%llx", (unsigned long long)r + 4);
 	point(v == 0xc0ffee, "SCRATCH keeps what the guest wrote (0x%x)", v);
-	irq_raised = 0;
+	vm->irq_raised = 0;
 	qtest("writel 0x%llx 1", (unsigned long long)r + 0xc);
 	point(wait_irq(GUEST_IRQ, 10000), "the doorbell raises INTx on the guest's IRQ %d", GUEST_IRQ);
 	v = qtest("readl 0x%llx", (unsigned long long)r + 0x10);
@@ -396,7 +306,7 @@ static void drive_sample(void)
 	{
 		static char line[2 * 4096 + 64];
 
-		if (write(qtest_conn.wfd, "read 0x200000 4096\n", 19) != 19)
+		if (write(vm->qtest.wfd, "read 0x200000 4096\n", 19) != 19)
 			bail("qtest: cannot send a read");
 		qtest_reply(line, sizeof(line), "read");
 		if (strncmp(line, "OK 0x", 5) || strlen(line) != 5 + 8192)
@@ -476,7 +386,7 @@ static void remove_while_held(const char *uuid, int has_request)
 			usleep(50000);
 	}
 	if (!gone) {
-		kill(qemu_pid, SIGKILL);
+		kill(vm->pid, SIGKILL);
 		waitpid(child, &status, 0);
 	}
 	point(gone && WIFEXITED(status) && WEXITSTATUS(status) == 0,
@@ -506,8 +416,8 @@ int main(void)
 		if (!trace)
 			bail("cannot write %s", getenv("MDEV_VMM_TRACE"));
 	}
-	conn_open(&qtest_conn, "qtest", qt_arg, sizeof(qt_arg));
-	conn_open(&qmp_conn, "qmp", qmp_arg, sizeof(qmp_arg));
+	conn_open(&vm->qtest, "qtest", qt_arg, sizeof(qt_arg));
+	conn_open(&vm->qmp, "qmp", qmp_arg, sizeof(qmp_arg));
 	snprintf(dev1, sizeof(dev1), "vfio-pci,sysfsdev=/sys/bus/mdev/devices/%s,id=vdev1,bus=pci.0,addr=%d.0,rombar=0%s",
 		 u1, SLOT_USED, backend);
 	snprintf(dev3, sizeof(dev3), "vfio-pci,sysfsdev=/sys/bus/mdev/devices/%s,id=vdev3,bus=pci.0,addr=%d.0,rombar=0,display=on%s",
@@ -574,6 +484,6 @@ int main(void)
 	remove_while_held(u2, has_request);
 
 	qemu_quit();
-	conn_remove(&qtest_conn);
+	conn_remove(&vm->qtest);
 	finish();
 }
