@@ -33,12 +33,14 @@ avail=$(cat "$A/available_instances")
 
 # instances_back: the type's available_instances is $avail again.  A device
 # gives its instance back in its release, which the stress kernel delays by
-# up to four seconds (DEBUG_KOBJECT_RELEASE): wait that long there.
+# up to four seconds (DEBUG_KOBJECT_RELEASE), and more when other guests
+# share the host's CPUs (6 s was too short in a loaded make stress): wait
+# up to 30 s there.
 instances_back() {
 	[ "$(cat "$A/available_instances")" = "$avail" ]
 }
 release_wait=0
-kobject_release_delayed && release_wait=6
+kobject_release_delayed && release_wait=30
 instances_settled() {
 	instances_back || { [ $release_wait -gt 0 ] && wait_for $release_wait instances_back; }
 }

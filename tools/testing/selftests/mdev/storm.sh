@@ -59,13 +59,17 @@ avail_all() {
 start_avail=$(avail_all)
 ktap_check "the storm starts with no device" 0 "$(nr_devices)"
 
-# The reloader: unloads and reloads the Rust sample until told to stop, and
-# at least RELOADS times.
+# The reloader: unloads and reloads the Rust sample RELOADS times, while
+# the storm runs (and after it, if the storm ends first).  Not until the
+# storm stops: on the stress kernel an unload and a load take about 30 s,
+# so a storm slowed by other guests met more reloads, and the sample's
+# types were missing for most of it (12 reloads, 1,777 successful creates
+# in a loaded make stress, below MDEV_STORM_MIN_OK).
 run=/tmp/storm
 rm -rf $run && mkdir -p $run
 reloader() {
 	n=0
-	while [ ! -e $run/stop ] || [ $n -lt "$RELOADS" ]; do
+	while [ $n -lt "$RELOADS" ]; do
 		rmmod $SAMPLE || { echo "rmmod $SAMPLE failed" >> $run/reload-errors; break; }
 		insmod "$(module_path $SAMPLE)" max_instances=$SAMPLE_MAX ||
 			{ echo "insmod $SAMPLE failed" >> $run/reload-errors; break; }
