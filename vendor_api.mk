@@ -34,6 +34,7 @@ $(mdev_vendor_bindings): mdev_bindgen_allow := \
 	--allowlist-function 'vfio_iommufd_emulated_.*' \
 	--allowlist-function 'vfio_(un)?pin_pages|vfio_dma_rw' \
 	--allowlist-function 'vfio_mig_get_next_state|anon_inode_getfile' \
+	--allowlist-function 'iova_bitmap_set' \
 	--allowlist-var 'IOMMU_(READ|WRITE)' \
 	--allowlist-type 'mdev_rs_.*' \
 	--allowlist-function '__symbol_(get|put)' \

@@ -6,6 +6,7 @@
  */
 #include <linux/anon_inodes.h>
 #include <linux/eventfd.h>
+#include <linux/iova_bitmap.h>
 #include <linux/mdev.h>
 #include <linux/vfio.h>
 #include <linux/wait_bit.h>

@@ -56,6 +56,8 @@ use kernel::{
     uaccess::{UserPtr, UserSlice},
 };
 
+#[path = "vfio_glue/dirty.rs"]
+mod dirty;
 #[path = "vfio_glue/dma.rs"]
 mod dma;
 #[path = "vfio_glue/irq.rs"]
@@ -71,6 +73,7 @@ mod release;
 #[path = "vfio_glue/uapi.rs"]
 mod uapi;
 
+pub use dirty::{DirtyBitmap, LogRanges};
 pub use dma::{PinnedPages, PIN_MAX_PAGES};
 pub use irq::Irq;
 use irq::{EventFd, SetData, Vectors};
@@ -230,8 +233,12 @@ pub trait DeviceOps: Send + Sync + Sized + 'static {
     }
 
     /// Device dirty tracking starts (`log_ops`; only with
-    /// [`Self::MIGRATION_FLAGS`]): the device sets the page size it tracks.
-    fn log_start(_dev: &Device<Self>, _page_size: &mut u64) -> Result {
+    /// [`Self::MIGRATION_FLAGS`]) over the IOVA `ranges`: the device sets
+    /// the page size it tracks in (userspace's, unchecked by VFIO, comes
+    /// in). Until [`Self::log_stop`], every page the device writes in the
+    /// ranges is reported once by [`Self::log_read_and_clear`]; a device
+    /// that cannot track the ranges fails the call.
+    fn log_start(_dev: &Device<Self>, _ranges: &LogRanges<'_>, _page_size: &mut u64) -> Result {
         build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
     }
 
@@ -240,10 +247,11 @@ pub trait DeviceOps: Send + Sync + Sized + 'static {
         build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
     }
 
-    /// Userspace reads and clears the dirty pages of the `length` bytes at
-    /// `iova`. The API cannot report pages yet: a device that writes guest
-    /// memory must not offer dirty tracking.
-    fn log_read_and_clear(_dev: &Device<Self>, _iova: u64, _length: u64) -> Result {
+    /// Userspace reads and clears the dirty pages of [`DirtyBitmap::window`]:
+    /// the device marks in `dirty` every page it wrote there since the last
+    /// report (and every page it may write at any time, such as a pinned
+    /// writable page), and forgets those it marked.
+    fn log_read_and_clear(_dev: &Device<Self>, _dirty: &mut DirtyBitmap<'_>) -> Result {
         build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
     }
 }

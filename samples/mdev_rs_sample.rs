@@ -59,10 +59,20 @@
 //! device that resumes it pins that page again, in its own container, before
 //! it takes any of the rest. The stream's layout is at [`MIG_MAGIC`]. In the
 //! stopped states (`STOP`, `STOP_COPY`, `RESUMING`) BAR0 accesses change
-//! nothing: no DMA, no INTx, COUNTER does not count. See
-//! Documentation/rust-vendor-driver.rst for a walkthrough.
+//! nothing: no DMA, no INTx, COUNTER does not count.
+//!
+//! It tracks the guest pages it writes (device dirty tracking, `log_ops`):
+//! once userspace starts tracking, each copy first records the pages it
+//! writes inside the tracked ranges (up to [`DIRTY_MAX_PAGES`]; a copy that
+//! would record more fails with `ENOSPC` and writes nothing), and a report
+//! gives those pages, and the pinned page while one is held, since the
+//! device may write it at any time. See Documentation/rust-vendor-driver.rst
+//! for a walkthrough.
 
-use core::fmt::{self, Write};
+use core::{
+    fmt::{self, Write},
+    ops::Range,
+};
 use kernel::{
     faux, new_mutex,
     page::PAGE_SIZE,
@@ -321,6 +331,8 @@ impl vfio::DeviceOps for SampleDevice {
 
     fn close(dev: &vfio::Device<Self>) {
         let mut regs = dev.regs.lock();
+        // The next user of the device starts with no dirty tracking.
+        regs.dirty = None;
         // The VFIO glue unpins, after this, whatever the device still has
         // pinned: forgetting the receipt is enough.
         regs.pinned = None;
@@ -335,7 +347,10 @@ impl vfio::DeviceOps for SampleDevice {
             // is not pinned any more.
             let _ = dev.unpin(pinned);
         }
+        // Dirty tracking is userspace's, not the device's state: it goes on.
+        let dirty = regs.dirty.take();
         *regs = Registers::new(dev.model);
+        regs.dirty = dirty;
         Ok(())
     }
 
@@ -358,8 +373,7 @@ impl vfio::DeviceOps for SampleDevice {
     }
 
     // The header is all that pre-copy sends; the rest comes in stop-copy,
-    // with the device stopped. The sample offers no dirty tracking: its
-    // copies write guest memory, and the API cannot report dirty pages.
+    // with the device stopped.
     const MIGRATION_FLAGS: u32 = vfio::migration::VFIO_MIGRATION_STOP_COPY
         | vfio::migration::VFIO_MIGRATION_P2P
         | vfio::migration::VFIO_MIGRATION_PRE_COPY;
@@ -430,8 +444,10 @@ impl vfio::DeviceOps for SampleDevice {
             }
             return Err(e);
         }
-        // Still stopped: the device is leaving RESUMING for STOP.
+        // Still stopped: the device is leaving RESUMING for STOP. Dirty
+        // tracking is userspace's, not in the stream: it goes on.
         loaded.stopped = regs.stopped;
+        loaded.dirty = regs.dirty.take();
         let old = core::mem::replace(&mut *regs, loaded);
         // The device's own pin, if it had one, is not in the state it now
         // has: given back (it fails only if it was unpinned already).
@@ -443,6 +459,126 @@ impl vfio::DeviceOps for SampleDevice {
 
     fn migration_data_size(&self) -> usize {
         MIG_SIZE
+    }
+
+    /// Starts tracking the pages DMA copies write in `ranges`, in pages of
+    /// the size userspace asks for if it is a power of two of at least
+    /// `PAGE_SIZE`, else of `PAGE_SIZE`. `EBUSY` if tracking is on already.
+    fn log_start(
+        dev: &vfio::Device<Self>,
+        ranges: &vfio::LogRanges<'_>,
+        page_size: &mut u64,
+    ) -> Result {
+        if !page_size.is_power_of_two() || *page_size < PAGE_SIZE as u64 {
+            *page_size = PAGE_SIZE as u64;
+        }
+        let log = DirtyLog::new(ranges, *page_size)?;
+        let mut regs = dev.regs.lock();
+        if regs.dirty.is_some() {
+            return Err(EBUSY);
+        }
+        regs.dirty = Some(log);
+        Ok(())
+    }
+
+    /// Stops tracking; `EINVAL` if it was off.
+    fn log_stop(dev: &vfio::Device<Self>) -> Result {
+        dev.regs.lock().dirty.take().map(drop).ok_or(EINVAL)
+    }
+
+    /// Reports the pages written in the window since the last report, and
+    /// the pinned page; `EINVAL` if tracking is off.
+    fn log_read_and_clear(dev: &vfio::Device<Self>, dirty: &mut vfio::DirtyBitmap<'_>) -> Result {
+        let mut regs = dev.regs.lock();
+        let regs = &mut *regs;
+        let log = regs.dirty.as_mut().ok_or(EINVAL)?;
+        log.report(dirty);
+        if let Some(pinned) = &regs.pinned {
+            // A pinned writable page may be written at any time.
+            log.report_range(dirty, pinned.iova(), (pinned.pages() * PAGE_SIZE) as u64);
+        }
+        Ok(())
+    }
+}
+
+/// The most pages a device's dirty log holds between two reports.
+pub const DIRTY_MAX_PAGES: usize = 256;
+
+/// Device dirty tracking: the ranges userspace asked for, the page size,
+/// and the pages written in them since the last report.
+///
+/// # Invariants
+///
+/// `page_size` is a power of two; `pages` holds distinct multiples of it,
+/// each inside one of `ranges`, at most [`DIRTY_MAX_PAGES`] of them.
+struct DirtyLog {
+    ranges: KVec<Range<u64>>,
+    page_size: u64,
+    pages: KVec<u64>,
+}
+
+impl DirtyLog {
+    fn new(ranges: &vfio::LogRanges<'_>, page_size: u64) -> Result<Self> {
+        let mut copied = KVec::with_capacity(ranges.count() as usize, GFP_KERNEL)?;
+        for range in ranges.iter() {
+            copied.push(range, GFP_KERNEL)?;
+        }
+        // INVARIANT: the caller gives a power of two; no page yet.
+        Ok(Self {
+            ranges: copied,
+            page_size,
+            pages: KVec::with_capacity(DIRTY_MAX_PAGES, GFP_KERNEL)?,
+        })
+    }
+
+    /// Records the tracked pages of the `len` bytes at `iova`, before a
+    /// copy writes them; `ENOSPC` (nothing recorded) if they do not all
+    /// fit, so that no write goes unreported.
+    fn record(&mut self, iova: u64, len: u64) -> Result {
+        let end = iova.checked_add(len).ok_or(EINVAL)?;
+        let first = iova & !(self.page_size - 1);
+        let new = |log: &Self, page: &u64| {
+            log.ranges
+                .iter()
+                .any(|r| *page < r.end && r.start < page.saturating_add(log.page_size))
+                && !log.pages.contains(page)
+        };
+        let pages = (first..end).step_by(self.page_size as usize);
+        if self.pages.len() + pages.clone().filter(|p| new(self, p)).count() > DIRTY_MAX_PAGES {
+            return Err(ENOSPC);
+        }
+        for page in pages {
+            if new(self, &page) {
+                // INVARIANT: counted above, so within the capacity reserved
+                // in `new`: the push does not allocate and cannot fail.
+                self.pages.push_within_capacity(page).map_err(|_| ENOSPC)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Marks in `dirty` the recorded pages of its window and forgets them.
+    fn report(&mut self, dirty: &mut vfio::DirtyBitmap<'_>) {
+        let window = dirty.window();
+        let page_size = self.page_size;
+        self.pages.retain(|&mut page| {
+            let inside = window.start < page.saturating_add(page_size) && page < window.end;
+            if inside {
+                dirty.mark(page, page_size);
+            }
+            !inside
+        });
+    }
+
+    /// Marks in `dirty` the tracked part of the `len` bytes at `iova`.
+    fn report_range(&self, dirty: &mut vfio::DirtyBitmap<'_>, iova: u64, len: u64) {
+        let end = iova.saturating_add(len);
+        for range in &self.ranges {
+            let start = range.start.max(iova);
+            if start < range.end.min(end) {
+                dirty.mark(start, range.end.min(end) - start);
+            }
+        }
     }
 }
 
@@ -510,7 +646,12 @@ impl Fields<'_> {
 fn run_dma(dev: &vfio::Device<SampleDevice>, regs: &mut Registers, command: DmaCommand) -> Result {
     match command {
         DmaCommand::Copy { iova, len } => {
-            dev.dma_write(iova, DMA_PATTERN.get(..len).ok_or(EINVAL)?)
+            let pattern = DMA_PATTERN.get(..len).ok_or(EINVAL)?;
+            // Recorded first: a page written is never missing from a report.
+            if let Some(log) = &mut regs.dirty {
+                log.record(iova, len as u64)?;
+            }
+            dev.dma_write(iova, pattern)
         }
         DmaCommand::Pin { iova } => {
             if regs.pinned.is_some() {
@@ -591,6 +732,8 @@ struct Registers {
     /// The device is in a stopped migration state (see
     /// [`vfio::DeviceOps::arc`]): BAR0 reads and writes change nothing.
     stopped: bool,
+    /// Dirty tracking, while userspace has it on.
+    dirty: Option<DirtyLog>,
 }
 
 impl Registers {
@@ -617,6 +760,7 @@ impl Registers {
             dma_unmaps: 0,
             pinned: None,
             stopped: false,
+            dirty: None,
         }
     }
 
@@ -1047,6 +1191,49 @@ mod tests {
         assert_eq!(&header[16..24], &[0x01, 0x7f, 0, 0, 0, 0x10, 0, 0]);
         assert_eq!(&header[24..], &(MIG_SIZE as u64).to_le_bytes());
         assert_eq!(MIG_SIZE, 65872);
+    }
+
+    /// A dirty log of 4 KiB pages over `0x10000..0x20000` and `0x40000..0x41000`.
+    fn dirty_log() -> DirtyLog {
+        let mut ranges = KVec::new();
+        ranges.push(0x10000..0x20000, GFP_KERNEL).unwrap();
+        ranges.push(0x40000..0x41000, GFP_KERNEL).unwrap();
+        DirtyLog {
+            ranges,
+            page_size: 0x1000,
+            pages: KVec::with_capacity(DIRTY_MAX_PAGES, GFP_KERNEL).unwrap(),
+        }
+    }
+
+    #[test]
+    fn dirty_log_records_tracked_pages_once() {
+        let mut log = dirty_log();
+        // Across two pages, one of them recorded twice.
+        log.record(0x10ff8, 16).unwrap();
+        log.record(0x11000, 1).unwrap();
+        // Outside the ranges, and half in them.
+        log.record(0x30000, 0x1000).unwrap();
+        log.record(0x40ff0, 0x20).unwrap();
+        assert_eq!(&log.pages[..], &[0x10000, 0x11000, 0x40000]);
+        assert_eq!(log.record(u64::MAX, 2), Err(EINVAL));
+    }
+
+    #[test]
+    fn full_dirty_log_refuses_new_pages_whole() {
+        let mut log = dirty_log();
+        // All but one place taken, by pages the copies below do not touch.
+        for i in 0..DIRTY_MAX_PAGES as u64 - 1 {
+            log.pages
+                .push(0x1000_0000 + i * 0x1000, GFP_KERNEL)
+                .unwrap();
+        }
+        // One place left: a copy over two new pages records neither.
+        assert_eq!(log.record(0x10ff8, 16), Err(ENOSPC));
+        assert_eq!(log.pages.len(), DIRTY_MAX_PAGES - 1);
+        log.record(0x12000, 1).unwrap();
+        assert_eq!(log.record(0x13000, 1), Err(ENOSPC));
+        // A page logged already needs no room.
+        log.record(0x12000, 1).unwrap();
     }
 
     #[test]

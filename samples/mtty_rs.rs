@@ -308,7 +308,11 @@ impl vfio::DeviceOps for MttyDevice {
 
     // As the C sample: dirty tracking is offered and has nothing to track,
     // the device never writes guest memory.
-    fn log_start(_dev: &vfio::Device<Self>, _page_size: &mut u64) -> Result {
+    fn log_start(
+        _dev: &vfio::Device<Self>,
+        _ranges: &vfio::LogRanges<'_>,
+        _page_size: &mut u64,
+    ) -> Result {
         Ok(())
     }
 
@@ -316,7 +320,7 @@ impl vfio::DeviceOps for MttyDevice {
         Ok(())
     }
 
-    fn log_read_and_clear(_dev: &vfio::Device<Self>, _iova: u64, _length: u64) -> Result {
+    fn log_read_and_clear(_dev: &vfio::Device<Self>, _dirty: &mut vfio::DirtyBitmap<'_>) -> Result {
         Ok(())
     }
 }

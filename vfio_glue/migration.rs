@@ -413,12 +413,6 @@ impl<T: DeviceOps> MigVTable<T> {
         migration_get_state: Some(get_state_callback::<T>),
         migration_get_data_size: Some(data_size_callback::<T>),
     };
-
-    pub(super) const LOG_OPS: bindings::vfio_log_ops = bindings::vfio_log_ops {
-        log_start: Some(log_start_callback::<T>),
-        log_stop: Some(log_stop_callback::<T>),
-        log_read_and_clear: Some(log_read_and_clear_callback::<T>),
-    };
 }
 
 /// # Safety
@@ -467,54 +461,6 @@ unsafe extern "C" fn data_size_callback<T: DeviceOps>(
     // SAFETY: Guaranteed by the caller.
     unsafe { *length = dev.migration_data_size() as c_ulong };
     0
-}
-
-/// # Safety
-///
-/// `vdev` must belong to a live `Device<T>`, `page_size` must be valid.
-unsafe extern "C" fn log_start_callback<T: DeviceOps>(
-    vdev: *mut bindings::vfio_device,
-    _ranges: *mut kernel::bindings::rb_root_cached,
-    _nnodes: u32,
-    page_size: *mut u64,
-) -> c_int {
-    // SAFETY: Guaranteed by the caller.
-    let (dev, page_size) = unsafe { (Device::<T>::from_vdev(vdev), &mut *page_size) };
-    if !T::HAS_LOG_START {
-        return ENOTTY.to_errno();
-    }
-    kernel::error::from_result(|| T::log_start(dev, page_size).map(|()| 0))
-}
-
-/// # Safety
-///
-/// `vdev` must belong to a live `Device<T>`.
-unsafe extern "C" fn log_stop_callback<T: DeviceOps>(vdev: *mut bindings::vfio_device) -> c_int {
-    // SAFETY: Guaranteed by the caller.
-    let dev = unsafe { Device::<T>::from_vdev(vdev) };
-    if !T::HAS_LOG_STOP {
-        return ENOTTY.to_errno();
-    }
-    kernel::error::from_result(|| T::log_stop(dev).map(|()| 0))
-}
-
-/// # Safety
-///
-/// `vdev` must belong to a live `Device<T>`.
-unsafe extern "C" fn log_read_and_clear_callback<T: DeviceOps>(
-    vdev: *mut bindings::vfio_device,
-    iova: c_ulong,
-    length: c_ulong,
-    _dirty: *mut kernel::bindings::iova_bitmap,
-) -> c_int {
-    // SAFETY: Guaranteed by the caller.
-    let dev = unsafe { Device::<T>::from_vdev(vdev) };
-    if !T::HAS_LOG_READ_AND_CLEAR {
-        return ENOTTY.to_errno();
-    }
-    kernel::error::from_result(|| {
-        T::log_read_and_clear(dev, iova as u64, length as u64).map(|()| 0)
-    })
 }
 
 /// File operations in a static.

@@ -63,6 +63,13 @@
  *                                (pin flags no device writes), pinfail
  *                                (the pin moved to IOVA nothing maps),
  *                                after (a write after RESUMING)
+ *   mig_client sample-dirty      the sample's dirty page tracking: starts,
+ *                                stops and reports (each report's bitmap
+ *                                in hex, a bit a page from the report's
+ *                                IOVA) around copies into tracked and
+ *                                untracked pages, a pin, a reset, a full
+ *                                log (DIRTY_MAX_PAGES), reports of part of
+ *                                a range and in larger pages
  */
 #define _GNU_SOURCE		/* strerrorname_np() */
 #include <errno.h>
@@ -877,6 +884,149 @@ static int do_sample_migrate(const char *path)
 	return 0;
 }
 
+/* --- The sample's dirty page tracking --- */
+
+/* The sample's dirty log holds this many pages (DIRTY_MAX_PAGES). */
+#define S_DIRTY_MAX		256
+/* A second mapping, one page more than the log holds, at this IOVA. */
+#define DIRTY_IOVA		0x20000000ULL
+#define DIRTY_PAGES		(S_DIRTY_MAX + 1)
+
+/* DMA_LOGGING_START over N ranges (IOVA, length pairs) in PAGE_SIZE pages. */
+static void t_log_start(const char *what, uint64_t page_size, int n, const uint64_t *ranges)
+{
+	struct vfio_device_feature_dma_logging_range r[2];
+	struct vfio_device_feature_dma_logging_control control = {
+		.page_size = page_size, .num_ranges = n, .ranges = (uintptr_t)r,
+	};
+	int ret;
+
+	for (int i = 0; i < n; i++)
+		r[i] = (struct vfio_device_feature_dma_logging_range){
+			.iova = ranges[2 * i], .length = ranges[2 * i + 1],
+		};
+	ret = feature(VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_DMA_LOGGING_START,
+		      &control, sizeof(control));
+	if (ret)
+		say("start %s: %s", what, errname(errno));
+	else
+		say("start %s: OK, page size %llu", what, (unsigned long long)control.page_size);
+}
+
+static void t_log_stop(const char *what)
+{
+	uint64_t none = 0;
+
+	say("stop %s: %s", what,
+	    res(feature(VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP, &none, 0)));
+}
+
+/*
+ * DMA_LOGGING_REPORT of LENGTH bytes at IOVA in PAGE_SIZE pages: the
+ * bitmap's first word in hex, or, with COUNT, the number of bits set.
+ */
+static void t_log_report(const char *what, uint64_t iova, uint64_t length, uint64_t page_size,
+			 int count)
+{
+	static uint64_t bitmap[DIRTY_PAGES / 64 + 1];
+	struct vfio_device_feature_dma_logging_report report = {
+		.iova = iova, .length = length, .page_size = page_size,
+		.bitmap = (uintptr_t)bitmap,
+	};
+	int ret, bits = 0;
+
+	memset(bitmap, 0, sizeof(bitmap));
+	ret = feature(VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT,
+		      &report, sizeof(report));
+	if (ret) {
+		say("report %s: %s", what, errname(errno));
+		return;
+	}
+	for (size_t i = 0; i < sizeof(bitmap) / sizeof(bitmap[0]); i++)
+		bits += __builtin_popcountll(bitmap[i]);
+	if (count)
+		say("report %s: %d pages dirty", what, bits);
+	else
+		say("report %s: 0x%llx", what, (unsigned long long)bitmap[0]);
+}
+
+/* A copy of LEN bytes at IOVA; what DMA_STATUS says. */
+static void t_copy(const char *what, uint64_t iova, uint32_t len)
+{
+	say("copy %s: status %u", what, s_dma(&dev, S_CMD_COPY, iova, len));
+}
+
+static int do_sample_dirty(void)
+{
+	uint64_t two, both[2], first[2], big, all[2];
+	uint8_t *mem;
+	int i, status = 0, untouched;
+
+	/* s_map() sets the page size. */
+	if (s_map())
+		return -1;
+	two = 2 * page;
+	both[0] = DMA_IOVA, both[1] = two;
+	first[0] = DMA_IOVA, first[1] = page;
+	big = (uint64_t)DIRTY_PAGES * page;
+	all[0] = DIRTY_IOVA, all[1] = big;
+	mem = mmap(NULL, big, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mem == MAP_FAILED || vfio_dev_dma_map(&dev, mem, DIRTY_IOVA, big)) {
+		say("DMA map of %llu bytes at 0x%llx: %s", (unsigned long long)big, DIRTY_IOVA,
+		    errname(errno));
+		return -1;
+	}
+
+	t_log_report("before a start", DMA_IOVA, two, page, 0);
+	t_log_stop("before a start");
+	t_log_start("of both pages", page, 1, both);
+	t_log_start("again", page, 1, both);
+	t_log_report("of nothing written", DMA_IOVA, two, page, 0);
+	t_copy("into the second page", DMA_IOVA + page + 100, 16);
+	t_log_report("after it", DMA_IOVA, two, page, 0);
+	t_log_report("again", DMA_IOVA, two, page, 0);
+	t_copy("across the two pages", DMA_IOVA + page - 8, 16);
+	t_log_report("of the second page only", DMA_IOVA + page, page, page, 0);
+	t_log_report("of both, after", DMA_IOVA, two, page, 0);
+	t_log_report("of both, again", DMA_IOVA, two, page, 0);
+	t_copy("into the first page", DMA_IOVA + 8, 16);
+	t_log_report("in pages of two", DMA_IOVA, two, two, 0);
+	say("pin of the second page: status %u", s_dma(&dev, S_CMD_PIN, DMA_IOVA + page, 0));
+	t_log_report("with a pin", DMA_IOVA, two, page, 0);
+	t_log_report("with a pin, again", DMA_IOVA, two, page, 0);
+	say("unpin: status %u", s_dma(&dev, S_CMD_UNPIN, 0, 0));
+	t_log_report("after the unpin", DMA_IOVA, two, page, 0);
+	t_copy("before a reset", DMA_IOVA + 8, 16);
+	say("reset: %s", res(ioctl(dev.device, VFIO_DEVICE_RESET)));
+	t_log_report("after the reset", DMA_IOVA, two, page, 0);
+	t_log_stop("of both pages");
+	t_log_stop("again");
+	t_log_report("after the stop", DMA_IOVA, two, page, 0);
+
+	t_log_start("of the first page", page, 1, first);
+	t_copy("into both pages", DMA_IOVA + page - 8, 16);
+	t_log_report("of the first page's range", DMA_IOVA, two, page, 0);
+	t_log_stop("of the first page");
+
+	t_log_start("in pages of 512", 512, 1, both);
+	t_log_stop("in pages of 512");
+
+	/* The log full: the copy that does not fit writes nothing. */
+	t_log_start("of the big mapping", page, 1, all);
+	for (i = 0; i < S_DIRTY_MAX; i++)
+		status |= s_dma(&dev, S_CMD_COPY, DIRTY_IOVA + (uint64_t)i * page, 1);
+	say("copies into %d pages: status %u", S_DIRTY_MAX, status);
+	t_copy("into one page more", DIRTY_IOVA + (uint64_t)S_DIRTY_MAX * page, 1);
+	untouched = mem[(size_t)S_DIRTY_MAX * page] == 0;
+	say("that page: %s", untouched ? "not written" : "written");
+	t_copy("into a page logged already", DIRTY_IOVA, 1);
+	t_log_report("of the big mapping", DIRTY_IOVA, big, page, 1);
+	t_copy("into one page more, after the report", DIRTY_IOVA + (uint64_t)S_DIRTY_MAX * page, 1);
+	t_log_report("of the big mapping, again", DIRTY_IOVA, big, page, 1);
+	t_log_stop("of the big mapping");
+	return 0;
+}
+
 static int do_sample_bad(const char *kind, const char *path, const char *good_path)
 {
 	static uint8_t buf[MAX_STREAM + 16], good[MAX_STREAM];
@@ -1041,7 +1191,7 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc < 2) {
 		fprintf(stderr, "usage: %s arcs|precopy|setup|save F|resume F|bad K F|interrupt K|"
-			"sample-migrate F|sample-bad K F\n",
+			"sample-migrate F|sample-bad K F|sample-dirty\n",
 			argv[0]);
 		return 2;
 	}
@@ -1104,6 +1254,8 @@ int main(int argc, char **argv)
 		ret = do_interrupt(argv[2]);
 	} else if (!strcmp(argv[1], "sample-migrate") && argc > 2 && sample) {
 		ret = do_sample_migrate(argv[2]);
+	} else if (!strcmp(argv[1], "sample-dirty") && sample) {
+		ret = do_sample_dirty();
 	} else if (!strcmp(argv[1], "sample-bad") && argc > 3 && sample) {
 		ret = do_sample_bad(argv[2], argv[3], argc > 4 ? argv[4] : argv[3]);
 	} else {

@@ -52,8 +52,9 @@ note "QEMU: $QEMU, $($QEMU --version | sed -n 1p)"
 # offers it (mtty and mtty_rs do); the devices' reports go through the
 # kernel's iova_bitmap (CONFIG_IOMMUFD_DRIVER, which IOMMU drivers and VFIO
 # variant drivers select), without which each fails with EOPNOTSUPP, and so
-# would the migration.  The test kernel has none: QEMU then uses the
-# container's dirty tracking (type1: the pages the vendor pinned).
+# would the migration.  The test kernel has it; on one without (Debian's),
+# QEMU uses the container's dirty tracking (type1: the pages the vendor
+# pinned).
 # MDEV_VMM_DIRTY=device or container chooses (a developer's aid).
 dirty=${MDEV_VMM_DIRTY:-}
 if [ -n "$dirty" ]; then
