@@ -23,7 +23,8 @@
 # The two kernels are built with LLVM on first use and cached.  Sizes:
 # MDEV_STORM_OPS (20000), MDEV_STORM_WRITERS (4), MDEV_STORM_POOL (256),
 # MDEV_STORM_RELOADS (5), MDEV_STORM_SAMPLE_MAX (64), MDEV_STORM_RELOAD_PAUSE
-# (15 s), MDEV_STORM_MIN_OK (2000, the Rust core's run only); MDEV_STORM_SEED
+# (15 s), MDEV_STORM_MIN_OK (2000, the Rust core's run only),
+# MDEV_STORM_MIGRATE (1: migrations race the storm); MDEV_STORM_SEED
 # replays a run (printed).  Ends with the figures block and "N passed, N
 # failed, N skipped".
 
@@ -49,6 +50,9 @@ export MDEV_STORM_RELOADS=${MDEV_STORM_RELOADS:-5}
 export MDEV_STORM_SAMPLE_MAX=${MDEV_STORM_SAMPLE_MAX:-64}
 export MDEV_STORM_RELOAD_PAUSE=${MDEV_STORM_RELOAD_PAUSE:-15}
 export MDEV_STORM_SEED=${MDEV_STORM_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
+# Migrations (save, resume, transfers cut short) race the storm's removes
+# and the sample's reloads (storm_migrate, in storm.sh).
+export MDEV_STORM_MIGRATE=${MDEV_STORM_MIGRATE:-1}
 echo "stress: seed $MDEV_STORM_SEED, $MDEV_STORM_OPS operations, $MDEV_STORM_WRITERS writers"
 
 # The modules get the Rust core's fault hooks: release_delay_ms for the

@@ -9,6 +9,11 @@
 # one the ABI allows (mdev_storm.c); at the end sysfs (and debugfs) must be
 # consistent, every count back to its start, and every module must unload.
 #
+# With MDEV_STORM_MIGRATE=1 (make stress), migrations race it all:
+# storm_migrate opens live devices of mtty and the sample through VFIO and
+# migrates each onto itself (save, resume, some cut short), while writers
+# remove them and the sample reloads.
+#
 # Sized by MDEV_STORM_OPS, _WRITERS, _POOL, _RELOADS, _SAMPLE_MAX (the Rust
 # sample's max_instances) and _RELOAD_PAUSE (seconds between reloads)
 # (make check runs it small, make stress large); MDEV_STORM_SEED replays a
@@ -31,6 +36,7 @@ SAMPLE=mdev_rs_sample
 SAMPLE_MAX=${MDEV_STORM_SAMPLE_MAX:-8}
 RELOAD_PAUSE=${MDEV_STORM_RELOAD_PAUSE:-0.3}
 MIN_OK=${MDEV_STORM_MIN_OK:-0}
+MIGRATE=${MDEV_STORM_MIGRATE:-0}
 MTTY_T=$MDEV_CLASS/mtty/mdev_supported_types
 SAMPLE_T=$MDEV_CLASS/$SAMPLE/mdev_supported_types
 TYPES="$MTTY_T/mtty-1 $MTTY_T/mtty-2 $SAMPLE_T/faux_driver-1 $SAMPLE_T/faux_driver-2"
@@ -44,9 +50,10 @@ if [ "$OPS" = 0 ]; then
 fi
 plan=$(kobject_release_delayed && echo 13 || echo 14)
 [ "$MIN_OK" -gt 0 ] && plan=$((plan + 1))
+[ "$MIGRATE" = 1 ] && plan=$((plan + 2))
 ktap_set_plan $plan
 unload_all
-echo "storm-seed $SEED ops=$OPS writers=$WRITERS pool=$POOL reloads=$RELOADS sample_max=$SAMPLE_MAX reload_pause=$RELOAD_PAUSE"
+echo "storm-seed $SEED ops=$OPS writers=$WRITERS pool=$POOL reloads=$RELOADS sample_max=$SAMPLE_MAX reload_pause=$RELOAD_PAUSE migrate=$MIGRATE"
 ktap_print_msg "replay with MDEV_STORM_SEED=$SEED"
 
 load_vendor mtty || ktap_exit_fail_msg "cannot load mtty on $(core_desc)"
@@ -67,10 +74,25 @@ ktap_check "the storm starts with no device" 0 "$(nr_devices)"
 # in a loaded make stress, below MDEV_STORM_MIN_OK).
 run=/tmp/storm
 rm -rf $run && mkdir -p $run
+# A device the migrator holds open (or a stream of it) keeps the sample in
+# use, and rmmod then fails at once ("in use"): with migrations, the
+# reloader tries again for up to 30 s.
+unload_sample() {
+	tries=1
+	[ "$MIGRATE" = 1 ] && tries=150
+	while [ $tries -gt 0 ]; do
+		rmmod $SAMPLE 2> $run/rmmod-error && return 0
+		grep -q "in use" $run/rmmod-error || break
+		tries=$((tries - 1))
+		sleep 0.2
+	done
+	cat $run/rmmod-error >&2
+	return 1
+}
 reloader() {
 	n=0
 	while [ $n -lt "$RELOADS" ]; do
-		rmmod $SAMPLE || { echo "rmmod $SAMPLE failed" >> $run/reload-errors; break; }
+		unload_sample || { echo "rmmod $SAMPLE failed" >> $run/reload-errors; break; }
 		insmod "$(module_path $SAMPLE)" max_instances=$SAMPLE_MAX ||
 			{ echo "insmod $SAMPLE failed" >> $run/reload-errors; break; }
 		n=$((n + 1))
@@ -84,6 +106,10 @@ reloader() {
 storm_pid=$!
 reloader &
 reloader_pid=$!
+if [ "$MIGRATE" = 1 ]; then
+	./storm_migrate "$SEED" $run/stop > $run/mig 2>&1 &
+	mig_pid=$!
+fi
 
 # Meanwhile, the test vendor unregisters its parent while a probe is held.
 tv_load nr_parents=1 quiet=1 || ktap_exit_fail_msg "cannot load $TV on $(core_desc)"
@@ -112,6 +138,11 @@ storm_rc=$?
 touch $run/stop
 wait $reloader_pid
 reloads=$(cat $run/reloads 2>/dev/null || echo 0)
+mig_rc=0
+if [ "$MIGRATE" = 1 ]; then
+	wait $mig_pid
+	mig_rc=$?
+fi
 
 sed 's/^/# /' $run/results
 grep -v '^$' $run/errors | sed 's/^/# /'
@@ -133,6 +164,15 @@ if [ -s $run/reload-errors ]; then
 fi
 ktap_assert "the Rust sample was reloaded at least $RELOADS times without error ($reloads)" \
 	test "$reloads" -ge "$RELOADS" -a ! -s $run/reload-errors
+if [ "$MIGRATE" = 1 ]; then
+	sed 's/^/# /' $run/mig
+	whole=$(awk '$1 == "storm-mig" && $2 == "running" && $3 == "OK" { print $4 }' $run/mig)
+	cut=$(awk '$1 == "storm-mig" && $2 == "cut-short-read" { n += $4 } END { print n + 0 }' $run/mig)
+	ktap_check "every step of a migration of an open device answered as the ABI promises (storm_migrate exit status, storm-mig-unexpected lines)" \
+		"0 0" "$mig_rc $(grep -c '^storm-mig-unexpected' $run/mig)"
+	ktap_assert "migrations raced the storm: at least 10 whole ($whole) and 1 cut short ($cut)" \
+		test "${whole:-0}" -ge 10 -a "$cut" -ge 1
+fi
 
 # --- The end state -----------------------------------------------------------
 
