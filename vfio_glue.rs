@@ -127,7 +127,9 @@ pub trait DeviceOps: Send + Sync + Sized + 'static {
     /// checked against [`Self::region`] (inside it, inside one of its
     /// sparse areas if it lists some, shared, not writable unless the
     /// region is, nor made writable later by `mprotect`) before these pages
-    /// are mapped.
+    /// are mapped. Reads and writes through the device fd of bytes that
+    /// userspace could map go to these pages too, as a mapping would see
+    /// them, and never to [`Self::read`] or [`Self::write`].
     fn mmap_pages(&self, _index: u32) -> Option<&PageBuffer> {
         None
     }
@@ -135,7 +137,8 @@ pub trait DeviceOps: Send + Sync + Sized + 'static {
     /// Reads `data.len()` bytes (1, 2 or 4, naturally aligned) at `offset`
     /// of region `index`. The API has checked that the region is readable
     /// and that `offset + data.len()` is within the size [`Self::region`]
-    /// gave for it.
+    /// gave for it. An access to bytes that userspace could map, with
+    /// [`Self::mmap_pages`], goes to those pages instead.
     fn read(dev: &Device<Self>, index: u32, offset: u64, data: &mut [u8]) -> Result;
 
     /// Writes `data` (1, 2 or 4 bytes, naturally aligned) at `offset` of

@@ -3,7 +3,7 @@
 //! Region accesses: the bounds every access is checked against before a
 //! driver sees it, and the splitting into naturally aligned pieces.
 
-use super::{bindings, Device, DeviceOps, MmapArea, REGION_SHIFT};
+use super::{bindings, mmap, Device, DeviceOps, MmapArea, PageBuffer, REGION_SHIFT};
 use kernel::{prelude::*, uaccess::UserPtr};
 
 /// What `VFIO_DEVICE_GET_REGION_INFO` reports about a region.
@@ -101,6 +101,70 @@ pub(super) fn decode_pos(pos: u64) -> Result<(u32, u64)> {
 /// this many bytes rather than one per piece.
 const CHUNK: usize = 64;
 
+/// Copies `chunk.len()` bytes of user memory at `user` into `chunk`.
+#[inline(always)]
+fn copy_in(chunk: &mut [u8], user: UserPtr) -> Result {
+    // SAFETY: `chunk` is valid for writes of its length. The user range is
+    // checked by the copy itself (`access_ok()`).
+    let left = unsafe {
+        kernel::bindings::_copy_from_user(
+            chunk.as_mut_ptr().cast(),
+            user.as_const_ptr(),
+            chunk.len() as c_ulong,
+        )
+    };
+    if left != 0 {
+        return Err(EFAULT);
+    }
+    Ok(())
+}
+
+/// Copies `chunk` out to user memory at `user`.
+#[inline(always)]
+fn copy_out(user: UserPtr, chunk: &[u8]) -> Result {
+    // SAFETY: `chunk` is valid for reads of its length. The user range is
+    // checked by the copy itself (`access_ok()`).
+    let left = unsafe {
+        kernel::bindings::_copy_to_user(
+            user.as_mut_ptr(),
+            chunk.as_ptr().cast(),
+            chunk.len() as c_ulong,
+        )
+    };
+    if left != 0 {
+        return Err(EFAULT);
+    }
+    Ok(())
+}
+
+/// Bytes moved at once by [`copy_mapped`].
+const MAPPED_CHUNK: usize = 256;
+
+/// Reads or writes `count` bytes at `offset` of `pages`, which back a part
+/// of a region that userspace may map: the access sees and changes what a
+/// mapping would, in chunks of [`MAPPED_CHUNK`] bytes, with no call of the
+/// driver per piece.
+fn copy_mapped(pages: &PageBuffer, buf: UserPtr, count: usize, offset: u64, write: bool) -> Result {
+    let mut offset = usize::try_from(offset).map_err(|_| EINVAL)?;
+    let mut chunk = [0u8; MAPPED_CHUNK];
+    let mut done = 0;
+    while done < count {
+        let len = (count - done).min(MAPPED_CHUNK);
+        let chunk = &mut chunk[..len];
+        let user = buf.wrapping_byte_add(done);
+        if write {
+            copy_in(chunk, user)?;
+            pages.write(offset, chunk)?;
+        } else {
+            pages.read(offset, chunk)?;
+            copy_out(user, chunk)?;
+        }
+        offset += len;
+        done += len;
+    }
+    Ok(())
+}
+
 /// Reads or writes `count` bytes at `*pos`, in naturally aligned pieces.
 ///
 /// User memory is copied with `_copy_from_user()` and `_copy_to_user()`
@@ -132,6 +196,15 @@ pub(super) fn read_write<T: DeviceOps>(
     if region.flags & allowed == 0 || !inside_region(offset, count, region.size) {
         return Err(EINVAL);
     }
+    // Bytes that userspace could map are the driver's pages: read and
+    // written there, as a mapping would, not piece by piece by the driver.
+    if let Some(pages) = dev.mmap_pages(index) {
+        if mmap::mappable_range(&region, offset, count as u64) {
+            copy_mapped(pages, buf, count, offset, write)?;
+            *pos += count as i64;
+            return Ok(count);
+        }
+    }
     let mut chunk = [0u8; CHUNK];
     let mut done = 0;
     while done < count {
@@ -139,18 +212,7 @@ pub(super) fn read_write<T: DeviceOps>(
         let chunk = &mut chunk[..chunk_len];
         let user = buf.wrapping_byte_add(done);
         if write {
-            // SAFETY: `chunk` is valid for writes of `chunk_len` bytes. The
-            // user range is checked by the copy itself (`access_ok()`).
-            let left = unsafe {
-                kernel::bindings::_copy_from_user(
-                    chunk.as_mut_ptr().cast(),
-                    user.as_const_ptr(),
-                    chunk_len as c_ulong,
-                )
-            };
-            if left != 0 {
-                return Err(EFAULT);
-            }
+            copy_in(chunk, user)?;
         } else if done > 0 {
             // Each read starts from zeroes, whatever the driver fills in.
             chunk.fill(0);
@@ -168,18 +230,7 @@ pub(super) fn read_write<T: DeviceOps>(
             at += len;
         }
         if !write {
-            // SAFETY: `chunk` is valid for reads of `chunk_len` bytes. The
-            // user range is checked by the copy itself (`access_ok()`).
-            let left = unsafe {
-                kernel::bindings::_copy_to_user(
-                    user.as_mut_ptr(),
-                    chunk.as_ptr().cast(),
-                    chunk_len as c_ulong,
-                )
-            };
-            if left != 0 {
-                return Err(EFAULT);
-            }
+            copy_out(user, chunk)?;
         }
         done += chunk_len;
     }

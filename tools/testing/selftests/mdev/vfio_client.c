@@ -835,6 +835,36 @@ TEST_F(mmap, mapping_and_region_path_share_the_memory)
 	EXPECT_EQ(0, munmap(map, len));
 }
 
+/*
+ * A read of the whole mappable area at once, from an odd offset, and one
+ * across the area's start (the part before it is not mappable and goes to
+ * the driver's read): both see what the mapping holds.
+ */
+TEST_F(mmap, long_and_straddling_reads_see_the_mapping)
+{
+	const size_t len = SAMPLE_BAR2_MAP_SIZE;
+	const off_t area = self->bar2->offset + SAMPLE_BAR2_MAP_OFFSET;
+	uint8_t *map = bar2_map(self, SAMPLE_BAR2_MAP_OFFSET, len, MAP_SHARED);
+	static uint8_t back[SAMPLE_BAR2_MAP_SIZE];
+	uint8_t edge[16], before[8];
+	size_t i;
+
+	ASSERT_NE(MAP_FAILED, map) TH_LOG("mmap of the sparse area: %s", strerror(errno));
+	for (i = 0; i < len; i++)
+		map[i] = (uint8_t)(i * 13 + 5);
+	ASSERT_EQ(len - 3, pread(self->dev.device, back, len - 3, area + 3))
+		TH_LOG("read of the area through the region: %s", strerror(errno));
+	for (i = 0; i < len - 3; i++)
+		ASSERT_EQ(map[i + 3], back[i]) TH_LOG("byte %zu of the long read", i + 3);
+	ASSERT_EQ(sizeof(before), pread(self->dev.device, before, sizeof(before), area - 8));
+	ASSERT_EQ(sizeof(edge), pread(self->dev.device, edge, sizeof(edge), area - 8))
+		TH_LOG("read across the area's start: %s", strerror(errno));
+	EXPECT_EQ(0, memcmp(edge, before, sizeof(before)))
+		TH_LOG("the bytes before the area differ from a read of them alone");
+	EXPECT_EQ(0, memcmp(edge + 8, map, 8)) TH_LOG("the area's bytes differ from the mapping's");
+	EXPECT_EQ(0, munmap(map, len));
+}
+
 TEST_F(mmap, only_the_sparse_area_maps)
 {
 	static const struct { off_t off; size_t len; int flags; const char *what; } bad[] = {
