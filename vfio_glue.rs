@@ -56,6 +56,8 @@ use kernel::{
     uaccess::{UserPtr, UserSlice},
 };
 
+#[path = "vfio_glue/config_bytes.rs"]
+mod config_bytes;
 #[path = "vfio_glue/dirty.rs"]
 mod dirty;
 #[path = "vfio_glue/dma.rs"]
@@ -73,6 +75,7 @@ mod release;
 #[path = "vfio_glue/uapi.rs"]
 mod uapi;
 
+pub use config_bytes::{ConfigBytes, CONFIG_SPACE_SIZE};
 pub use dirty::{DirtyBitmap, LogRanges};
 pub use dma::{PinnedPages, PIN_MAX_PAGES};
 pub use irq::Irq;

@@ -17,7 +17,7 @@
 //! Documentation/rust-vendor-driver.rst ("The Rust ports").
 
 use core::fmt::{self, Write};
-use kernel::{new_mutex, prelude::*, sync::Mutex};
+use kernel::prelude::*;
 
 #[path = "../mdev_vendor_api.rs"]
 pub mod mdev_vendor_api;
@@ -100,8 +100,8 @@ impl mdev::Driver for MdpyDriver {
 #[pin_data]
 struct MdpyDevice {
     mode: Mode,
-    #[pin]
-    config: Mutex<ConfigSpace>,
+    /// Read and written without a lock (see [`vfio::ConfigBytes`]).
+    config: ConfigSpace,
     #[pin]
     framebuffer: vfio::PageBuffer,
 }
@@ -109,7 +109,7 @@ struct MdpyDevice {
 impl MdpyDevice {
     fn new(mode: Mode) -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
-            config <- new_mutex!(ConfigSpace::new(mode)),
+            config: ConfigSpace::new(mode),
             framebuffer <- vfio::PageBuffer::new(mode.framebuffer_size() as usize),
             mode,
         })
@@ -197,7 +197,7 @@ impl vfio::DeviceOps for MdpyDevice {
         let offset = region_offset(offset)?;
         match index {
             vfio::VFIO_PCI_CONFIG_REGION_INDEX => {
-                dev.config.lock().read(offset, data);
+                dev.config.read(offset, data);
                 Ok(())
             }
             _ => dev.framebuffer.read(offset, data),
@@ -211,7 +211,7 @@ impl vfio::DeviceOps for MdpyDevice {
         let offset = region_offset(offset)?;
         match index {
             vfio::VFIO_PCI_CONFIG_REGION_INDEX => {
-                dev.config.lock().write(offset, data);
+                dev.config.write(offset, data);
                 Ok(())
             }
             _ => dev.framebuffer.write(offset, data),

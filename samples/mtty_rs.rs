@@ -134,9 +134,8 @@ fn mig_header(ports: u32) -> [u8; MIG_HEADER_SIZE] {
     header
 }
 
-/// What a guest can change in a device.
+/// The UARTs of a device, which a guest changes.
 struct State {
-    config: ConfigSpace,
     ports: [SerialPort; 2],
 }
 
@@ -144,6 +143,8 @@ struct State {
 #[pin_data]
 struct MttyDevice {
     ports: Ports,
+    /// Read and written without the state's lock (see [`vfio::ConfigBytes`]).
+    config: ConfigSpace,
     #[pin]
     state: Mutex<State>,
 }
@@ -154,9 +155,9 @@ impl MttyDevice {
         let count = if ports.0 == 2 { 2 } else { 1 };
         try_pin_init!(Self {
             state <- new_mutex!(State {
-                config: ConfigSpace::new(count),
                 ports: [SerialPort::new(), SerialPort::new()],
             }),
+            config: ConfigSpace::new(count),
             ports,
         })
     }
@@ -215,11 +216,11 @@ impl vfio::DeviceOps for MttyDevice {
     #[inline]
     fn read(dev: &vfio::Device<Self>, index: u32, offset: u64, data: &mut [u8]) -> Result {
         let offset = small_offset(offset)?;
-        let mut state = dev.state.lock();
         if index == vfio::VFIO_PCI_CONFIG_REGION_INDEX {
-            state.config.read(offset, data);
+            dev.config.read(offset, data);
             return Ok(());
         }
+        let mut state = dev.state.lock();
         // A register is one byte; a wider read gets it in its first byte.
         let (value, interrupts) = Self::port(&mut state, index)?.read(offset as u8);
         drop(state);
@@ -239,11 +240,11 @@ impl vfio::DeviceOps for MttyDevice {
     #[inline]
     fn write(dev: &vfio::Device<Self>, index: u32, offset: u64, data: &[u8]) -> Result {
         let offset = small_offset(offset)?;
-        let mut state = dev.state.lock();
         if index == vfio::VFIO_PCI_CONFIG_REGION_INDEX {
-            state.config.write(offset, data);
+            dev.config.write(offset, data);
             return Ok(());
         }
+        let mut state = dev.state.lock();
         // A wider write writes its first byte.
         let interrupts = Self::port(&mut state, index)?.write(offset as u8, data[0]);
         drop(state);

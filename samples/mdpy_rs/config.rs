@@ -3,8 +3,10 @@
 //! The PCI configuration space of an mdpy display, as the C mdpy sample
 //! shows it: a display controller 1b36:000f with one 32-bit prefetchable
 //! memory BAR (the framebuffer) and a vendor capability telling the
-//! framebuffer's format and resolution. Only BAR0 is writable.
+//! framebuffer's format and resolution. Only BAR0 is writable. The bytes
+//! are a [`vfio::ConfigBytes`]: reads take no lock.
 
+use crate::vfio;
 use kernel::prelude::*;
 
 /// Bytes of config space, as mdpy reports its region.
@@ -48,13 +50,13 @@ impl Mode {
 
 /// The config space of one display.
 pub(crate) struct ConfigSpace {
-    bytes: [u8; CONFIG_SIZE],
+    bytes: vfio::ConfigBytes,
     bar0_size: u32,
 }
 
 impl ConfigSpace {
     pub(crate) fn new(mode: Mode) -> Self {
-        let mut bytes = [0u8; CONFIG_SIZE];
+        let mut bytes = [0u8; vfio::CONFIG_SPACE_SIZE];
         let mut put = |offset: usize, data: &[u8]| {
             bytes[offset..offset + data.len()].copy_from_slice(data);
         };
@@ -73,28 +75,19 @@ impl ConfigSpace {
         put(CAP_WIDTH, &mode.width.to_le_bytes());
         put(CAP_HEIGHT, &mode.height.to_le_bytes());
         Self {
-            bytes,
+            bytes: vfio::ConfigBytes::new(&bytes),
             bar0_size: mode.framebuffer_size(),
         }
     }
 
     /// Reads `data.len()` bytes at `offset`, inside [`CONFIG_SIZE`].
+    #[inline]
     pub(crate) fn read(&self, offset: usize, data: &mut [u8]) {
-        if let Some(bytes) = self.bytes.get(offset..offset + data.len()) {
-            // Byte by byte, with no iterator: an access is 1 to 4 bytes,
-            // and in a kernel built for size `copy_from_slice` and the
-            // iterator adapters are calls of their own (the data path of
-            // Documentation/benchmark.rst).
-            let mut i = 0;
-            while i < bytes.len() {
-                data[i] = bytes[i];
-                i += 1;
-            }
-        }
+        self.bytes.read(offset, data);
     }
 
     /// Writes `data` at `offset`: only BAR0 takes it.
-    pub(crate) fn write(&mut self, offset: usize, data: &[u8]) {
+    pub(crate) fn write(&self, offset: usize, data: &[u8]) {
         if offset != BAR0 {
             return;
         }
@@ -109,7 +102,7 @@ impl ConfigSpace {
             !BAR0_FLAG_BITS
         };
         value |= BAR0_FLAGS;
-        self.bytes[BAR0..BAR0 + 4].copy_from_slice(&value.to_le_bytes());
+        self.bytes.set_dword(BAR0, value);
     }
 }
 
@@ -144,7 +137,7 @@ mod tests {
     #[test]
     fn bar0_is_sized_by_the_framebuffer() {
         assert_eq!(VGA.framebuffer_size(), 2 * 1024 * 1024);
-        let mut config = ConfigSpace::new(VGA);
+        let config = ConfigSpace::new(VGA);
         config.write(BAR0, &u32::MAX.to_le_bytes());
         assert_eq!(dword(&config, BAR0), 0xffe0_0008);
         config.write(BAR0, &0xe000_0003u32.to_le_bytes());

@@ -7,7 +7,9 @@
 //! Writes are decoded by the offset they start at, and only four things
 //! change: the interrupt line, and BAR0 and BAR1 (sized by writing all ones;
 //! BAR1 stays 0 on a one-port device); writes to BAR2 to BAR4 clear them.
+//! The bytes are a [`vfio::ConfigBytes`]: reads take no lock.
 
+use crate::vfio;
 use kernel::prelude::*;
 
 /// Bytes of config space, as mtty reports its region.
@@ -25,14 +27,14 @@ const INTERRUPT_LINE: usize = 0x3c;
 
 /// The config space of one device.
 pub(crate) struct ConfigSpace {
-    bytes: [u8; CONFIG_SIZE],
+    bytes: vfio::ConfigBytes,
     ports: u8,
 }
 
 impl ConfigSpace {
     /// The config space of a new device with `ports` ports (1 or 2).
     pub(crate) fn new(ports: u8) -> Self {
-        let mut bytes = [0u8; CONFIG_SIZE];
+        let mut bytes = [0u8; vfio::CONFIG_SPACE_SIZE];
         let mut put = |offset: usize, data: &[u8]| {
             bytes[offset..offset + data.len()].copy_from_slice(data);
         };
@@ -51,30 +53,24 @@ impl ConfigSpace {
         put(0x48, &[0x23]);
         put(0x4c, &[0x23]);
         put(0x60, b"PCI Serial/UART");
-        Self { bytes, ports }
+        Self {
+            bytes: vfio::ConfigBytes::new(&bytes),
+            ports,
+        }
     }
 
     /// Reads `data.len()` bytes at `offset`; the caller keeps the access
     /// inside [`CONFIG_SIZE`].
+    #[inline]
     pub(crate) fn read(&self, offset: usize, data: &mut [u8]) {
-        if let Some(bytes) = self.bytes.get(offset..offset + data.len()) {
-            // Byte by byte, with no iterator: an access is 1 to 4 bytes,
-            // and in a kernel built for size `copy_from_slice` and the
-            // iterator adapters are calls of their own (the data path of
-            // Documentation/benchmark.rst).
-            let mut i = 0;
-            while i < bytes.len() {
-                data[i] = bytes[i];
-                i += 1;
-            }
-        }
+        self.bytes.read(offset, data);
     }
 
     /// Writes `data` (1, 2 or 4 bytes) at `offset`.
-    pub(crate) fn write(&mut self, offset: usize, data: &[u8]) {
+    pub(crate) fn write(&self, offset: usize, data: &[u8]) {
         match offset {
-            INTERRUPT_LINE => self.bytes[INTERRUPT_LINE] = data[0],
-            BAR1 if self.ports == 1 => self.put_dword(BAR1, 0),
+            INTERRUPT_LINE => self.bytes.write(INTERRUPT_LINE, &data[..1]),
+            BAR1 if self.ports == 1 => self.bytes.set_dword(BAR1, 0),
             BAR0 | BAR1 => {
                 let mut value = [0u8; 4];
                 value[..data.len().min(4)].copy_from_slice(&data[..data.len().min(4)]);
@@ -84,17 +80,13 @@ impl ConfigSpace {
                     value &= !(IO_BAR_SIZE - 1);
                 }
                 // The space-type bits are read-only.
-                value |= u32::from(self.bytes[offset] & 0x3);
-                self.put_dword(offset, value);
+                value |= self.bytes.dword(offset) & 0x3;
+                self.bytes.set_dword(offset, value);
             }
-            0x18 | 0x1c | 0x20 => self.put_dword(offset, 0),
+            0x18 | 0x1c | 0x20 => self.bytes.set_dword(offset, 0),
             // Command, status, the pin and everything else are read-only.
             _ => {}
         }
-    }
-
-    fn put_dword(&mut self, offset: usize, value: u32) {
-        self.bytes[offset..offset + 4].copy_from_slice(&value.to_le_bytes());
     }
 }
 
@@ -121,19 +113,19 @@ mod tests {
 
     #[test]
     fn bars_are_sized_as_8_byte_io_bars() {
-        let mut config = ConfigSpace::new(2);
+        let config = ConfigSpace::new(2);
         config.write(BAR0, &u32::MAX.to_le_bytes());
         assert_eq!(dword(&config, BAR0), 0xffff_fff9);
         config.write(BAR1, &0xc000u32.to_le_bytes());
         assert_eq!(dword(&config, BAR1), 0xc001);
-        let mut single = ConfigSpace::new(1);
+        let single = ConfigSpace::new(1);
         single.write(BAR1, &u32::MAX.to_le_bytes());
         assert_eq!(dword(&single, BAR1), 0);
     }
 
     #[test]
     fn only_the_interrupt_line_is_writable_in_the_header() {
-        let mut config = ConfigSpace::new(1);
+        let config = ConfigSpace::new(1);
         config.write(0x04, &[0x07, 0x00]);
         config.write(0x3d, &[0x02]);
         config.write(INTERRUPT_LINE, &[0x5a, 0x33]);
