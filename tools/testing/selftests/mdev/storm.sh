@@ -75,14 +75,15 @@ ktap_check "the storm starts with no device" 0 "$(nr_devices)"
 run=/tmp/storm
 rm -rf $run && mkdir -p $run
 # A device the migrator holds open (or a stream of it) keeps the sample in
-# use, and rmmod then fails at once ("in use"): with migrations, the
-# reloader tries again for up to 30 s.
+# use, and rmmod then fails at once: "in use" (kmod), "Resource temporarily
+# unavailable" (busybox, the guest's: EAGAIN from delete_module()).  With
+# migrations, the reloader tries again for up to 30 s.
 unload_sample() {
 	tries=1
 	[ "$MIGRATE" = 1 ] && tries=150
 	while [ $tries -gt 0 ]; do
 		rmmod $SAMPLE 2> $run/rmmod-error && return 0
-		grep -q "in use" $run/rmmod-error || break
+		grep -q "in use\|temporarily unavailable" $run/rmmod-error || break
 		tries=$((tries - 1))
 		sleep 0.2
 	done
