@@ -273,11 +273,10 @@ impl vfio::DeviceOps for SampleDevice {
     }
 
     fn read(dev: &vfio::Device<Self>, index: u32, offset: u64, data: &mut [u8]) -> Result {
+        // BAR2 outside its mappable area; the glue reads that area, and
+        // BAR4 (mappable whole), in their pages.
         if index == vfio::VFIO_PCI_BAR2_REGION_INDEX {
             return dev.bar2.read(memory_offset(offset)?, data);
-        }
-        if index == vfio::VFIO_PCI_BAR4_REGION_INDEX {
-            return dev.bar4.read(memory_offset(offset)?, data);
         }
         let mut regs = dev.regs.lock();
         match index {
@@ -572,11 +571,13 @@ impl DirtyLog {
 
     /// Marks in `dirty` the tracked part of the `len` bytes at `iova`.
     fn report_range(&self, dirty: &mut vfio::DirtyBitmap<'_>, iova: u64, len: u64) {
-        let end = iova.saturating_add(len);
         for range in &self.ranges {
-            let start = range.start.max(iova);
-            if start < range.end.min(end) {
-                dirty.mark(start, range.end.min(end) - start);
+            let (start, end) = (
+                range.start.max(iova),
+                range.end.min(iova.saturating_add(len)),
+            );
+            if start < end {
+                dirty.mark(start, end - start);
             }
         }
     }

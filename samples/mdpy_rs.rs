@@ -200,7 +200,9 @@ impl vfio::DeviceOps for MdpyDevice {
                 dev.config.read(offset, data);
                 Ok(())
             }
-            _ => dev.framebuffer.read(offset, data),
+            // The framebuffer's regions are mappable whole: the glue reads
+            // and writes them in its pages, never here.
+            _ => Err(EINVAL),
         }
     }
 
@@ -214,7 +216,8 @@ impl vfio::DeviceOps for MdpyDevice {
                 dev.config.write(offset, data);
                 Ok(())
             }
-            _ => dev.framebuffer.write(offset, data),
+            // As in `read`: the framebuffer never comes here.
+            _ => Err(EINVAL),
         }
     }
 

@@ -104,17 +104,14 @@ impl DirtyBitmap<'_> {
             return;
         }
         #[cfg(CONFIG_IOMMUFD_DRIVER)]
-        // SAFETY: By the type invariant the bitmap is valid and used from
-        // this thread only; `start..end` is non-empty and inside the window
-        // VFIO gave the call, so inside the bitmap. Both fit in
-        // `unsigned long` and `size_t` (64 bits wide).
-        unsafe {
-            bindings::iova_bitmap_set(
-                self.bitmap.as_ptr(),
-                start as c_ulong,
-                (end - start) as usize,
-            )
-        };
+        {
+            let (iova, length) = (start as c_ulong, (end - start) as usize);
+            // SAFETY: By the type invariant the bitmap is valid and used
+            // from this thread only; `start..end` is non-empty and inside
+            // the window VFIO gave the call, so inside the bitmap. Both fit
+            // in `unsigned long` and `size_t` (64 bits wide).
+            unsafe { bindings::iova_bitmap_set(self.bitmap.as_ptr(), iova, length) };
+        }
         // Without CONFIG_IOMMUFD_DRIVER the kernel has no bitmap to set (its
         // `iova_bitmap_set` is an empty inline) and VFIO fails every report
         // before it calls the driver.
